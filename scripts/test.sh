@@ -1,0 +1,36 @@
+#!/bin/sh
+# The test command: installs what the tests need, builds Geneva twice (plain
+# and with ASan+UBSan), runs every test suite in both builds (the end-to-end
+# suites that start real servers run in the plain build), and ends with one
+# summary line: "N passed, N failed".
+#   scripts/test.sh                 everything
+#   GV_TEST_SUITES="unit" scripts/test.sh   only some meson suites
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh --full
+
+suites=${GV_TEST_SUITES:-}
+suite_args=""
+for s in $suites; do suite_args="$suite_args --suite $s"; done
+
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+[ -f build-asan/build.ninja ] || meson setup build-asan \
+	-Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fno-sanitize-recover=all >/dev/null
+ninja -C build-asan >/dev/null
+
+status=0
+meson test -C build --print-errorlogs --num-processes 2 $suite_args \
+	--timeout-multiplier 2 >/tmp/geneva-test-plain.log 2>&1 || status=1
+tail -n 12 /tmp/geneva-test-plain.log
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	meson test -C build-asan --print-errorlogs --num-processes 2 \
+	--no-suite e2e --no-suite slow $suite_args --timeout-multiplier 4 \
+	>/tmp/geneva-test-asan.log 2>&1 || status=1
+tail -n 12 /tmp/geneva-test-asan.log
+python3 scripts/test-summary.py build/meson-logs/testlog.json \
+	build-asan/meson-logs/testlog.json || status=1
+exit $status

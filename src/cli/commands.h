@@ -1,0 +1,11 @@
+/*
+ * The `geneva` subcommands. Each takes argc/argv after the subcommand name
+ * (argv[0] is the subcommand) and returns the process exit status:
+ * 0 nothing found / ok, 1 something found, 2 error (like clamscan).
+ */
+#ifndef GV_CLI_COMMANDS_H
+#define GV_CLI_COMMANDS_H
+
+int gv_cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,48 @@
+/* geneva: one command, many subcommands. This file only dispatches; each
+ * subcommand lives in its own cmd-*.c file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "util/util.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "version", gv_cmd_version, "print the version" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: geneva <command> [options] [args]\n\ncommands:\n");
+	for (size_t i = 0; i < GV_ARRAY_LEN(subcommands); i++)
+		fprintf(out, "  %-12s %s\n", subcommands[i].name,
+			subcommands[i].summary);
+	fprintf(out, "\n'geneva <command> --help' describes each command; "
+		     "exit status: 0 clean/ok, 1 found, 2 error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return gv_cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < GV_ARRAY_LEN(subcommands); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "geneva: unknown command '%s' (see geneva --help)\n",
+		argv[1]);
+	return 2;
+}
