@@ -22,7 +22,7 @@
 #include "util/util.h"
 
 /* Defaults used when a limits field is 0. */
-#define GV_FILES_DEFAULT_MAX_DEPTH 8
+#define GV_FILES_DEFAULT_MAX_DEPTH 16
 #define GV_FILES_DEFAULT_MAX_FILES 1000
 #define GV_FILES_DEFAULT_MAX_TOTAL_BYTES ((uint64_t)256 * 1024 * 1024)
 #define GV_FILES_DEFAULT_MAX_RATIO 200
