@@ -7,5 +7,8 @@
 #define GV_CLI_COMMANDS_H
 
 int gv_cmd_version(int argc, char **argv);
+int gv_cmd_scan(int argc, char **argv);
+int gv_cmd_eval(int argc, char **argv);
+int gv_cmd_files(int argc, char **argv);
 
 #endif

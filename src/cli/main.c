@@ -13,7 +13,10 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "scan", gv_cmd_scan, "scan messages (files, folders, mbox, Maildir, -)" },
+	{ "eval", gv_cmd_eval, "detection rates on labelled folders" },
 	{ "version", gv_cmd_version, "print the version" },
+	{ "files", gv_cmd_files, "inspect files as mail attachments (archives, macros, YARA)" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,193 @@
+/* Message inputs: files, directories, Maildir, mbox, stdin (inputs.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/inputs.h"
+#include "util/util.h"
+
+#define MAX_DEPTH 64
+
+static void push(struct gv_inputs *in, const char *path, size_t off,
+		 size_t len, int idx)
+{
+	if (in->n == in->cap) {
+		in->cap = in->cap ? in->cap * 2 : 64;
+		in->items = gv_realloc(in->items, in->cap * sizeof(*in->items));
+	}
+	in->items[in->n++] = (struct gv_input){ .path = gv_strdup(path),
+						.offset = off, .length = len,
+						.mbox_index = idx };
+}
+
+static void report(struct gv_inputs *in, const char *path, const char *why)
+{
+	fprintf(stderr, "geneva: %s: %s\n", path, why);
+	in->errors++;
+}
+
+/* Splits an mbox at "From " lines that follow a blank line (or start the
+ * file). Returns false if the file does not look like an mbox. */
+static bool split_mbox(struct gv_inputs *in, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char head[5];
+	bool is_mbox = read(fd, head, 5) == 5 && memcmp(head, "From ", 5) == 0;
+	close(fd);
+	if (!is_mbox)
+		return false;
+	unsigned char *data;
+	size_t len;
+	bool trunc;
+	const char *err;
+	if (gv_read_file(path, (size_t)4 << 30, &data, &len, &trunc, &err) < 0) {
+		report(in, path, err);
+		return true;
+	}
+	size_t start = 0;
+	int idx = 0;
+	for (size_t i = 0; i <= len; i++) {
+		bool boundary = i == len ||
+				(i > 0 && data[i - 1] == '\n' && i + 5 <= len &&
+				 memcmp(data + i, "From ", 5) == 0 &&
+				 (i < 2 || data[i - 2] == '\n' ||
+				  (i >= 3 && data[i - 2] == '\r' && data[i - 3] == '\n')));
+		if (!boundary || i == 0)
+			continue;
+		/* skip the "From " envelope line itself */
+		const unsigned char *nl = memchr(data + start, '\n', i - start);
+		size_t body = nl ? (size_t)(nl - data) + 1 : i;
+		if (i > body)
+			push(in, path, body, i - body, ++idx);
+		start = i;
+	}
+	gv_free(data);
+	return true;
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk(struct gv_inputs *in, const char *path, int depth)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		report(in, path, strerror(errno));
+		return;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if (!split_mbox(in, path))
+			push(in, path, 0, 0, 0);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		report(in, path, "not a regular file or directory");
+		return;
+	}
+	if (depth > MAX_DEPTH) {
+		report(in, path, "directory nesting too deep");
+		return;
+	}
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		report(in, path, strerror(errno));
+		return;
+	}
+	/* sorted, so that runs (and their output) are reproducible */
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = gv_realloc(names, cap * sizeof(char *));
+		}
+		names[n++] = gv_strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_str);
+	/* a Maildir: messages live in cur/ and new/, tmp/ is in flight */
+	char sub[4096];
+	snprintf(sub, sizeof(sub), "%s/cur", path);
+	bool maildir = is_dir(sub);
+	snprintf(sub, sizeof(sub), "%s/new", path);
+	maildir = maildir && is_dir(sub);
+	for (size_t i = 0; i < n; i++) {
+		if (!(maildir && strcmp(names[i], "tmp") == 0)) {
+			snprintf(sub, sizeof(sub), "%s/%s", path, names[i]);
+			walk(in, sub, depth + 1);
+		}
+		gv_free(names[i]);
+	}
+	gv_free(names);
+}
+
+void gv_inputs_add(struct gv_inputs *in, const char *arg)
+{
+	if (strcmp(arg, "-") == 0) {
+		push(in, "-", 0, 0, 0);
+		return;
+	}
+	walk(in, arg, 0);
+}
+
+void gv_inputs_free(struct gv_inputs *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		gv_free(in->items[i].path);
+	gv_free(in->items);
+	memset(in, 0, sizeof(*in));
+}
+
+int gv_input_read(const struct gv_input *it, size_t max, unsigned char **data_r,
+		  size_t *len_r, const char **error_r)
+{
+	bool trunc;
+	if (strcmp(it->path, "-") == 0)
+		return gv_read_fd(0, max + 1, data_r, len_r, &trunc, error_r) < 0 ? -1 : 1;
+	if (it->mbox_index == 0)
+		return gv_read_file(it->path, max + 1, data_r, len_r, &trunc,
+				    error_r) < 0 ? -1 : 1;
+	int fd = open(it->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	size_t want = it->length < max + 1 ? it->length : max + 1;
+	unsigned char *buf = gv_malloc(want + 1);
+	ssize_t got = pread(fd, buf, want, (off_t)it->offset);
+	close(fd);
+	if (got < 0) {
+		*error_r = strerror(errno);
+		gv_free(buf);
+		return -1;
+	}
+	buf[got] = '\0';
+	*data_r = buf;
+	*len_r = (size_t)got;
+	return 1;
+}
+
+const char *gv_input_name(const struct gv_input *it, char *buf, size_t size)
+{
+	if (it->mbox_index == 0)
+		return it->path;
+	snprintf(buf, size, "%s#%d", it->path, it->mbox_index);
+	return buf;
+}
