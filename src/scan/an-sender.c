@@ -30,6 +30,20 @@ static bool owns(const struct scan_brand *b, const char *registrable)
 	return false;
 }
 
+/* Display names padded with long digit or underscore runs (unique ids
+ * that defeat duplicate detection) are machine-made. */
+static bool garbage_name(const char *dn)
+{
+	size_t digits = 0, unders = 0;
+	for (const char *c = dn; *c; c++) {
+		digits = (*c >= '0' && *c <= '9') ? digits + 1 : 0;
+		unders = (*c == '_' || *c == '.') ? unders + 1 : 0;
+		if (digits >= 8 || unders >= 5)
+			return true;
+	}
+	return false;
+}
+
 static void display_checks(struct scan_ctx *ctx, const struct gv_mail_addr *f,
 			   const char *from_reg)
 {
@@ -37,6 +51,9 @@ static void display_checks(struct scan_ctx *ctx, const struct gv_mail_addr *f,
 	size_t folded, letters;
 	const char *dn = scan_fold(ctx->pool, f->display, strlen(f->display),
 				   &folded, &letters);
+	if (garbage_name(f->display))
+		scan_add(ctx, "sender", "sender.garbage_name", 15, "",
+			 "display name padded with machine-made ids");
 	if (folded > 0 && letters > 0)
 		scan_add(ctx, "sender", "sender.confusable_name", 30, "",
 			 "display name uses look-alike characters: %.80s",
@@ -80,9 +97,51 @@ static void display_checks(struct scan_ctx *ctx, const struct gv_mail_addr *f,
 	}
 }
 
+/* A registrable label that no person or company would choose: long, with
+ * digits inside letters, or long runs of consonants (machine-made names
+ * registered in bulk for one campaign). */
+static bool random_label(const char *reg)
+{
+	size_t len = strcspn(reg, ".");
+	if (len < 10)
+		return false;
+	size_t digits = 0, run = 0, max_run = 0, switches = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = reg[i];
+		bool d = c >= '0' && c <= '9';
+		digits += d;
+		if (i > 0 && d != (reg[i - 1] >= '0' && reg[i - 1] <= '9'))
+			switches++;
+		bool cons = !d && c != '-' && !strchr("aeiouy", c);
+		run = cons ? run + 1 : 0;
+		if (run > max_run)
+			max_run = run;
+	}
+	return (digits > 0 && switches >= 3) || max_run >= 6;
+}
+
+static bool brand_owned_by(const struct gv_scan_engine *e, const char *kw,
+			   const char *reg);
+
 static void subject_checks(struct scan_ctx *ctx)
 {
 	const struct gv_mail_message *m = ctx->msg;
+	/* "Re:"/"Fw:" with no reference to an earlier message: a fake
+	 * conversation to borrow trust */
+	const char *sj = m->subject;
+	while (*sj == ' ')
+		sj++;
+	if ((gv_mem_has_prefix_ci(sj, strlen(sj), "re:") ||
+	     gv_mem_has_prefix_ci(sj, strlen(sj), "fw:") ||
+	     gv_mem_has_prefix_ci(sj, strlen(sj), "fwd:") ||
+	     gv_mem_has_prefix_ci(sj, strlen(sj), "aw:") ||
+	     gv_mem_has_prefix_ci(sj, strlen(sj), "wg:") ||
+	     gv_mem_has_prefix_ci(sj, strlen(sj), "tr:")) &&
+	    gv_mail_header(m, "In-Reply-To") == NULL &&
+	    gv_mail_header(m, "References") == NULL &&
+	    gv_mail_header(m, "Thread-Index") == NULL)
+		scan_add(ctx, "sender", "subject.fake_reply", 12, "",
+			 "reply or forward subject without any earlier message");
 	size_t folded, letters;
 	const char *s = scan_fold(ctx->pool, m->subject, strlen(m->subject),
 				  &folded, &letters);
@@ -95,12 +154,72 @@ static void subject_checks(struct scan_ctx *ctx)
 		const char *addr = m->to[i].addr;
 		const char *at = strchr(addr, '@');
 		size_t ll = at ? (size_t)(at - addr) : 0;
-		if (ll >= 4 && gv_memcasemem(s, strlen(s), addr, ll) != NULL) {
+		/* a mailing list's name in its subject tag is not this */
+		bool list = gv_mail_header(m, "List-Id") != NULL ||
+			    gv_mail_header(m, "List-Post") != NULL ||
+			    gv_mail_header(m, "Mailing-List") != NULL;
+		if (ll >= 4 && !list && gv_memcasemem(s, strlen(s), addr, ll) != NULL) {
 			scan_add(ctx, "sender", "subject.has_recipient", 20, "",
 				 "subject contains the recipient's address");
 			break;
 		}
 	}
+}
+
+/* RFC 2606 / 6761 names: nobody receives mail there. */
+static bool reserved_domain(const char *d)
+{
+	static const char *const names[] = { "example.com", "example.org",
+		"example.net", "example", "test", "invalid", "localhost",
+		"local" };
+	size_t dl = strlen(d);
+	for (size_t i = 0; i < GV_ARRAY_LEN(names); i++) {
+		size_t nl = strlen(names[i]);
+		if (dl >= nl && strcmp(d + dl - nl, names[i]) == 0 &&
+		    (dl == nl || d[dl - nl - 1] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* Bounces and auto-replies legitimately use the null sender. */
+static bool auto_message(const struct gv_mail_message *m)
+{
+	const char *as = gv_mail_header(m, "Auto-Submitted");
+	if (as && strncasecmp(as, "no", 2) != 0)
+		return true;
+	return m->n_parts > 0 &&
+	       (strcmp(m->parts[0].content_type, "multipart/report") == 0 ||
+		strcmp(m->parts[0].content_type, "message/delivery-status") == 0);
+}
+
+static bool brand_owned_by(const struct gv_scan_engine *e, const char *kw,
+			   const char *reg)
+{
+	for (size_t i = 0; i < e->n_brands; i++)
+		if (strcmp(e->brands[i].keyword, kw) == 0 && owns(&e->brands[i], reg))
+			return true;
+	return false;
+}
+
+/* The subject names a brand the sender does not own. */
+static void subject_brand(struct scan_ctx *ctx, const char *from_reg)
+{
+	const struct gv_scan_engine *e = ctx->engine;
+	const struct gv_mail_message *m = ctx->msg;
+	size_t folded, letters;
+	const char *s = scan_fold(ctx->pool, m->subject, strlen(m->subject),
+				  &folded, &letters);
+	if (gv_mail_header(m, "List-Id") || gv_mail_header(m, "List-Post"))
+		return; /* discussion lists talk about brands */
+	for (size_t i = 0; i < e->n_brands; i++)
+		if (scan_word_in(s, strlen(s), e->brands[i].keyword) &&
+		    !brand_owned_by(e, e->brands[i].keyword, from_reg)) {
+			scan_add(ctx, "sender", "subject.brand_mismatch", 15, "",
+				 "subject names %s, sent from %s",
+				 e->brands[i].keyword, from_reg);
+			return;
+		}
 }
 
 void scan_an_sender(struct scan_ctx *ctx)
@@ -117,6 +236,32 @@ void scan_an_sender(struct scan_ctx *ctx)
 	const struct gv_mail_addr *f = &m->from[0];
 	const char *from_reg = reg(ctx, f->domain);
 	display_checks(ctx, f, from_reg);
+	subject_brand(ctx, from_reg);
+	for (size_t i = 0; i < m->n_to; i++)
+		if (strcasecmp(m->to[i].addr, f->addr) == 0) {
+			scan_add(ctx, "sender", "sender.from_is_recipient", 20, "",
+				 "message claims to come from its own recipient");
+			break;
+		}
+	const char *tld = strrchr(from_reg, '.');
+	if (tld && scan_domset_has(&e->abused_tlds, tld + 1))
+		scan_add(ctx, "sender", "sender.abused_tld", 10, "",
+			 "sender domain under a TLD favoured by phishers: %s", from_reg);
+	if (random_label(from_reg))
+		scan_add(ctx, "sender", "sender.random_domain", 15, "",
+			 "sender domain looks machine-made: %s", from_reg);
+	if (scan_domset_has(&e->free_hosting, f->domain))
+		scan_add(ctx, "sender", "sender.hosting_domain", 25, "",
+			 "sent from a free-hosting or tenant default domain %s",
+			 f->domain);
+	if (m->reply_to && *m->reply_to->domain &&
+	    reserved_domain(m->reply_to->domain))
+		scan_add(ctx, "sender", "sender.reply_to_reserved", 15, "",
+			 "replies go to a reserved domain %s", m->reply_to->domain);
+	if (m->return_path == NULL && gv_mail_header(m, "Return-Path") != NULL &&
+	    !auto_message(m))
+		scan_add(ctx, "sender", "sender.null_return_path", 10, "",
+			 "null envelope sender on a message that is not a bounce");
 	if (m->reply_to && *m->reply_to->domain) {
 		const char *rt = reg(ctx, m->reply_to->domain);
 		if (strcmp(rt, from_reg) != 0) {

@@ -101,6 +101,9 @@ static void one_url(struct scan_ctx *ctx, struct once *o,
 		hit(ctx, o, "url.idn", 10, u, "internationalized host name");
 	if ((u->flags & GV_URL_F_NONSTD_PORT) && link)
 		hit(ctx, o, "url.port", 10, u, "link to an unusual port");
+	if (u->source == GV_URL_SRC && !(u->flags & GV_URL_F_IP) &&
+	    scan_domset_has(&ctx->engine->image_hosts, u->host))
+		hit(ctx, o, "url.image_host", 15, u, "pictures served from a free image host");
 	if (!link || (u->flags & (GV_URL_F_IP | GV_URL_F_BAD)))
 		return;
 	if (scan_domset_has(&e->shorteners, u->host))

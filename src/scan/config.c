@@ -220,8 +220,8 @@ static int convert(struct gv_scan_config *c, const struct y_root *y,
 			d->n_addresses = s->protected_people[i].addresses_count;
 		}
 	}
-	c->tag_at = p && p->tag ? p->tag : 30;
-	c->quarantine_at = p && p->quarantine ? p->quarantine : 60;
+	c->tag_at = p && p->tag ? p->tag : 25;
+	c->quarantine_at = p && p->quarantine ? p->quarantine : 45;
 	c->reject_at = p && p->reject ? p->reject : 1000;
 	if (!(c->tag_at <= c->quarantine_at && c->quarantine_at <= c->reject_at)) {
 		*error_r = "policy: thresholds must satisfy tag <= quarantine <= reject";

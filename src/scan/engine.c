@@ -173,6 +173,7 @@ int gv_scan_message(struct gv_scan_engine *e, struct gv_pool *pool,
 	gather_text(&ctx);
 	static void (*const analyzers[])(struct scan_ctx *) = {
 		scan_an_urls, scan_an_html, scan_an_lures, scan_an_sender,
+		scan_an_auth, scan_an_text,
 		scan_an_attachments, scan_an_intel,
 	};
 	for (size_t i = 0; i < GV_ARRAY_LEN(analyzers); i++) {

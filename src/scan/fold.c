@@ -69,8 +69,13 @@ static uint32_t decode(const unsigned char *s, size_t len, size_t *n)
 /* 0 = not foldable, -1 = drop (invisible), else the ASCII letter. */
 static int fold_cp(uint32_t cp)
 {
+	/* invisible: zero-width, soft hyphen, word joiners, Unicode tag
+	 * characters and variation selectors supplement (used to break a
+	 * brand name into pieces no word filter recognises) */
 	if (cp == 0x200B || cp == 0x200C || cp == 0x200D || cp == 0xFEFF ||
-	    cp == 0x00AD || cp == 0x2060 || cp == 0x034F)
+	    cp == 0x00AD || cp == 0x2060 || cp == 0x034F || cp == 0x180E ||
+	    (cp >= 0x2061 && cp <= 0x2064) || (cp >= 0xE0000 && cp <= 0xE007F) ||
+	    (cp >= 0xE0100 && cp <= 0xE01EF))
 		return -1;
 	if (cp >= 0xFF21 && cp <= 0xFF3A)
 		return 'a' + (int)(cp - 0xFF21);

@@ -157,6 +157,7 @@ int scan_lists_load(struct gv_scan_engine *e, const char **error_r)
 		{ "dyndns.txt", offsetof(struct gv_scan_engine, dyndns) },
 		{ "abused-tlds.txt", offsetof(struct gv_scan_engine, abused_tlds) },
 		{ "freemail.txt", offsetof(struct gv_scan_engine, freemail) },
+		{ "image-hosts.txt", offsetof(struct gv_scan_engine, image_hosts) },
 	};
 	char path[4096];
 	for (size_t i = 0; i < GV_ARRAY_LEN(sets); i++) {
@@ -189,6 +190,7 @@ void scan_lists_free(struct gv_scan_engine *e)
 	scan_domset_free(&e->abused_tlds);
 	scan_domset_free(&e->freemail);
 	scan_domset_free(&e->protected);
+	scan_domset_free(&e->image_hosts);
 	for (size_t i = 0; i < e->n_brands; i++) {
 		gv_free(e->brands[i].keyword);
 		for (size_t j = 0; j < e->brands[i].n_domains; j++)

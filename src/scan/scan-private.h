@@ -72,7 +72,7 @@ struct gv_scan_engine {
 	const struct gv_scan_config *cfg;
 	struct gv_scan_config *owned_cfg;
 	struct scan_domset shorteners, free_hosting, dyndns, abused_tlds,
-		freemail, protected;
+		freemail, protected, image_hosts;
 	struct scan_brand *brands;
 	size_t n_brands;
 	struct scan_lures lures;
@@ -104,6 +104,8 @@ void scan_an_urls(struct scan_ctx *ctx);
 void scan_an_html(struct scan_ctx *ctx);
 void scan_an_lures(struct scan_ctx *ctx);
 void scan_an_sender(struct scan_ctx *ctx);
+void scan_an_auth(struct scan_ctx *ctx);
+void scan_an_text(struct scan_ctx *ctx);
 void scan_an_attachments(struct scan_ctx *ctx);
 void scan_an_intel(struct scan_ctx *ctx);
 
