@@ -1,0 +1,34 @@
+/* Hash maps internal to the intel module (map.c). */
+#ifndef GV_INTEL_MAP_H
+#define GV_INTEL_MAP_H
+
+#include "util/util.h"
+
+struct intel_cache;
+struct intel_cache *intel_cache_new(size_t max_entries);
+void intel_cache_free(struct intel_cache **cache);
+void intel_cache_reset(struct intel_cache *cache);
+/* Entity id or 0 when not cached. */
+int64_t intel_cache_get(struct intel_cache *cache, int kind,
+			const char *value);
+void intel_cache_put(struct intel_cache *cache, int kind, const char *value,
+		     int64_t id);
+
+struct intel_agg_slot {
+	uint64_t hash; /* 0: empty */
+	int64_t k[3];
+	int64_t count, malicious, first, last;
+	double max_score;
+};
+
+/* Aggregates sightings keyed by three integers within one batch. */
+struct intel_agg {
+	struct intel_agg_slot *slots;
+	size_t cap, used;
+};
+void intel_agg_init(struct intel_agg *agg);
+void intel_agg_free(struct intel_agg *agg);
+void intel_agg_add(struct intel_agg *agg, int64_t k0, int64_t k1, int64_t k2,
+		   int64_t ts, bool malicious, double score);
+
+#endif

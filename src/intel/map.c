@@ -1,0 +1,183 @@
+/*
+ * Two small open-addressing hash maps used by the store:
+ *  - the entity cache, (kind, value) -> entity id, so a busy writer does not
+ *    query the database for every sender and domain it has seen before;
+ *  - the batch aggregator, (a, b, c) -> sums, so one transaction touches each
+ *    entity / relation / rollup row once however many events mention it.
+ * Both are bounded: the cache empties itself when full (ids are re-read from
+ * the store), the aggregator grows (it lives for one batch only).
+ */
+#include "intel/intel-map.h"
+
+#include <string.h>
+
+/* ---- entity cache ---- */
+
+struct cache_slot {
+	uint64_t hash; /* 0: empty */
+	int64_t id;
+	char *value;
+	int kind;
+};
+
+struct intel_cache {
+	struct cache_slot *slots;
+	size_t cap, used, max;
+};
+
+struct intel_cache *intel_cache_new(size_t max_entries)
+{
+	struct intel_cache *c = gv_calloc(1, sizeof(*c));
+	c->max = max_entries < 64 ? 64 : max_entries;
+	c->cap = 1024;
+	c->slots = gv_calloc(c->cap, sizeof(*c->slots));
+	return c;
+}
+
+static void cache_empty(struct intel_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		gv_free(c->slots[i].value);
+	memset(c->slots, 0, c->cap * sizeof(*c->slots));
+	c->used = 0;
+}
+
+void intel_cache_free(struct intel_cache **cp)
+{
+	struct intel_cache *c = *cp;
+	if (c == NULL)
+		return;
+	cache_empty(c);
+	gv_free(c->slots);
+	gv_free(c);
+	*cp = NULL;
+}
+
+void intel_cache_reset(struct intel_cache *c)
+{
+	cache_empty(c);
+}
+
+static uint64_t cache_hash(int kind, const char *value)
+{
+	uint64_t h = gv_hash64(value, strlen(value), (uint64_t)kind * 0x9e37);
+	return h ? h : 1;
+}
+
+int64_t intel_cache_get(struct intel_cache *c, int kind, const char *value)
+{
+	uint64_t h = cache_hash(kind, value);
+	for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+		struct cache_slot *s = &c->slots[i];
+		if (s->hash == 0)
+			return 0;
+		if (s->hash == h && s->kind == kind &&
+		    strcmp(s->value, value) == 0)
+			return s->id;
+	}
+}
+
+static void cache_insert(struct cache_slot *slots, size_t cap,
+			 struct cache_slot in)
+{
+	for (size_t i = in.hash & (cap - 1);; i = (i + 1) & (cap - 1))
+		if (slots[i].hash == 0) {
+			slots[i] = in;
+			return;
+		}
+}
+
+void intel_cache_put(struct intel_cache *c, int kind, const char *value,
+		     int64_t id)
+{
+	if (c->used >= c->max)
+		cache_empty(c);
+	if ((c->used + 1) * 2 > c->cap) {
+		size_t ncap = c->cap * 2;
+		struct cache_slot *ns = gv_calloc(ncap, sizeof(*ns));
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->slots[i].hash != 0)
+				cache_insert(ns, ncap, c->slots[i]);
+		gv_free(c->slots);
+		c->slots = ns;
+		c->cap = ncap;
+	}
+	struct cache_slot s = { .hash = cache_hash(kind, value),
+				.id = id,
+				.value = gv_strdup(value),
+				.kind = kind };
+	cache_insert(c->slots, c->cap, s);
+	c->used++;
+}
+
+/* ---- batch aggregator ---- */
+
+void intel_agg_init(struct intel_agg *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->cap = 256;
+	a->slots = gv_calloc(a->cap, sizeof(*a->slots));
+}
+
+void intel_agg_free(struct intel_agg *a)
+{
+	gv_free(a->slots);
+	memset(a, 0, sizeof(*a));
+}
+
+static uint64_t agg_hash(int64_t k0, int64_t k1, int64_t k2)
+{
+	int64_t k[3] = { k0, k1, k2 };
+	return gv_hash64(k, sizeof(k), 0x51ed) | 1;
+}
+
+static void agg_grow(struct intel_agg *a)
+{
+	size_t ncap = a->cap * 2;
+	struct intel_agg_slot *ns = gv_calloc(ncap, sizeof(*ns));
+	for (size_t i = 0; i < a->cap; i++) {
+		if (a->slots[i].hash == 0)
+			continue;
+		size_t j = a->slots[i].hash & (ncap - 1);
+		while (ns[j].hash != 0)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = a->slots[i];
+	}
+	gv_free(a->slots);
+	a->slots = ns;
+	a->cap = ncap;
+}
+
+void intel_agg_add(struct intel_agg *a, int64_t k0, int64_t k1, int64_t k2,
+		   int64_t ts, bool malicious, double score)
+{
+	if ((a->used + 1) * 2 > a->cap)
+		agg_grow(a);
+	uint64_t h = agg_hash(k0, k1, k2);
+	size_t i = h & (a->cap - 1);
+	for (;; i = (i + 1) & (a->cap - 1)) {
+		struct intel_agg_slot *s = &a->slots[i];
+		if (s->hash == 0) {
+			*s = (struct intel_agg_slot){ .hash = h,
+						      .k = { k0, k1, k2 },
+						      .first = ts,
+						      .last = ts,
+						      .max_score = score };
+			a->used++;
+			break;
+		}
+		if (s->hash == h && s->k[0] == k0 && s->k[1] == k1 &&
+		    s->k[2] == k2)
+			break;
+	}
+	struct intel_agg_slot *s = &a->slots[i];
+	s->count++;
+	if (malicious)
+		s->malicious++;
+	if (ts < s->first)
+		s->first = ts;
+	if (ts > s->last)
+		s->last = ts;
+	if (score > s->max_score)
+		s->max_score = score;
+}

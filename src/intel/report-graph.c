@@ -1,0 +1,376 @@
+/*
+ * The neighbourhood of an entity (breadth-first walk, depth at most 4, at
+ * most 25 edges per node and 300 nodes in all, so a hub like a big
+ * freemail domain cannot blow up the answer), and the recommendations
+ * derived from the data, each with the evidence behind it.
+ * Messages are nodes too: an event is reached from the entities it touches
+ * (event_entity) and leads to all of them. Statement ids 80..99.
+ */
+#include "intel/intel-map.h"
+#include "intel/intel-report.h"
+
+#include <string.h>
+
+#define FANOUT 25
+#define MAX_NODES 300
+
+static const struct gv_sql_stmt q_find = {
+	80, "SELECT id FROM entity WHERE kind = $1 AND value = $2", NULL
+};
+static const struct gv_sql_stmt q_find_msg = {
+	81, "SELECT id FROM event WHERE uid = $1 OR message_id = $1", NULL
+};
+static const struct gv_sql_stmt q_out = {
+	82,
+	"SELECT r.type, en.id, en.kind, en.value, r.count FROM relation r"
+	" JOIN entity en ON en.id = r.dst WHERE r.src = $1"
+	" ORDER BY r.count DESC, en.id LIMIT $2",
+	NULL
+};
+static const struct gv_sql_stmt q_in = {
+	83,
+	"SELECT r.type, en.id, en.kind, en.value, r.count FROM relation r"
+	" JOIN entity en ON en.id = r.src WHERE r.dst = $1"
+	" ORDER BY r.count DESC, en.id LIMIT $2",
+	NULL
+};
+static const struct gv_sql_stmt q_ent_msgs = {
+	84,
+	"SELECT ee.role, e.id, 1, e.uid, 1 FROM event_entity ee"
+	" JOIN event e ON e.id = ee.event WHERE ee.entity = $1"
+	" ORDER BY e.ts DESC, e.id LIMIT $2",
+	NULL
+};
+static const struct gv_sql_stmt q_msg_ents = {
+	85,
+	"SELECT ee.role, en.id, en.kind, en.value, 1 FROM event_entity ee"
+	" JOIN entity en ON en.id = ee.entity WHERE ee.event = $1"
+	" ORDER BY ee.role, en.id LIMIT $2",
+	NULL
+};
+
+struct node {
+	int64_t id;
+	bool msg;
+	unsigned depth;
+	char *label;
+};
+
+struct walk {
+	struct node *nodes;
+	size_t n, cap;
+	struct intel_cache *seen;
+	json_t *edges;
+	size_t cur; /* node being expanded */
+	bool reverse, to_msg;
+};
+
+static size_t add_node(struct walk *w, int64_t id, bool msg, unsigned depth,
+		       const char *label, bool *is_new_r)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%c%lld", msg ? 'm' : 'e', (long long)id);
+	int64_t have = intel_cache_get(w->seen, 0, key);
+	*is_new_r = have == 0;
+	if (have > 0)
+		return (size_t)have - 1;
+	if (w->n == MAX_NODES)
+		return SIZE_MAX;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 32;
+		w->nodes = gv_realloc(w->nodes, w->cap * sizeof(*w->nodes));
+	}
+	w->nodes[w->n] = (struct node){ .id = id,
+					.msg = msg,
+					.depth = depth,
+					.label = gv_strdup(label) };
+	intel_cache_put(w->seen, 0, key, (int64_t)w->n + 1);
+	return w->n++;
+}
+
+static int edge_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct walk *w = ctx;
+	char label[600];
+	bool msg = w->to_msg;
+	snprintf(label, sizeof(label), "%s:%.500s",
+		 msg ? "message" :
+		       gv_intel_kind_name((enum gv_intel_kind)row->col[2].i),
+		 row->col[3].s ? row->col[3].s : "");
+	bool is_new;
+	size_t from = w->cur;
+	size_t to = add_node(w, row->col[1].i, msg, w->nodes[from].depth + 1,
+			     label, &is_new);
+	if (to == SIZE_MAX)
+		return 1; /* node budget spent */
+	const char *a = w->nodes[from].label, *b = w->nodes[to].label;
+	if (w->reverse) {
+		const char *t = a;
+		a = b;
+		b = t;
+	}
+	/* message edges point from the message to the entity */
+	if (w->to_msg) {
+		const char *t = a;
+		a = b;
+		b = t;
+	}
+	json_array_append_new(
+		w->edges,
+		json_pack("{s:s s:s s:s s:I}", "from", a, "relation",
+			  gv_intel_rel_name((enum gv_intel_rel)row->col[0].i),
+			  "to", b, "count", (json_int_t)row->col[4].i));
+	return 0;
+}
+
+static int expand(struct gv_intel_store *st, struct walk *w, size_t i,
+		  const char **error_r)
+{
+	struct gv_sql_val p[2] = { GV_SQL_I(w->nodes[i].id),
+				   GV_SQL_I(FANOUT) };
+	w->cur = i;
+	if (w->nodes[i].msg) {
+		w->reverse = w->to_msg = false;
+		return intel_sql_run(st, &q_msg_ents, p, 2, edge_cb, w, error_r);
+	}
+	w->to_msg = false;
+	w->reverse = false;
+	if (intel_sql_run(st, &q_out, p, 2, edge_cb, w, error_r) < 0)
+		return -1;
+	w->reverse = true;
+	if (intel_sql_run(st, &q_in, p, 2, edge_cb, w, error_r) < 0)
+		return -1;
+	w->reverse = false;
+	w->to_msg = true;
+	int rc = intel_sql_run(st, &q_ent_msgs, p, 2, edge_cb, w, error_r);
+	w->to_msg = false;
+	return rc;
+}
+
+int report_neighbors(struct gv_intel_store *st,
+		     const struct gv_intel_report_query *q, json_t *doc,
+		     const char **error_r)
+{
+	const char *colon = q->entity ? strchr(q->entity, ':') : NULL;
+	if (colon == NULL) {
+		*error_r = "neighbors: entity must be KIND:VALUE "
+			   "(e.g. user:alice@example.org)";
+		return -1;
+	}
+	char kname[32];
+	snprintf(kname, sizeof(kname), "%.*s", (int)(colon - q->entity),
+		 q->entity);
+	char *value = gv_strdup(colon + 1);
+	bool msg = strcmp(kname, "message") == 0;
+	enum gv_intel_kind kind = msg ? 0 : gv_intel_kind_parse(kname);
+	int64_t id = 0;
+	int rc;
+	if (!msg && kind == 0) {
+		gv_free(value);
+		*error_r = "neighbors: unknown entity kind";
+		return -1;
+	}
+	if (!msg)
+		intel_normalize(kind, value);
+	struct gv_sql_val p[2] = { msg ? GV_SQL_S(value) : GV_SQL_I(kind),
+				   GV_SQL_S(value) };
+	rc = intel_sql_int(st, msg ? &q_find_msg : &q_find, p, msg ? 1 : 2,
+			   &id, error_r);
+	if (rc <= 0) {
+		gv_free(value);
+		if (rc == 0)
+			*error_r = "neighbors: no such entity in the store";
+		return -1;
+	}
+	unsigned depth = q->depth ? q->depth : 2;
+	if (depth > 4)
+		depth = 4;
+	struct walk w = { .seen = intel_cache_new(4096), .edges = json_array() };
+	char label[600];
+	snprintf(label, sizeof(label), "%s:%.500s", msg ? "message" : kname,
+		 value);
+	bool is_new;
+	add_node(&w, id, msg, 0, label, &is_new);
+	rc = 1;
+	for (size_t i = 0; rc > 0 && i < w.n; i++)
+		if (w.nodes[i].depth < depth)
+			rc = expand(st, &w, i, error_r);
+	json_t *nodes = json_array();
+	for (size_t i = 0; i < w.n; i++) {
+		json_array_append_new(nodes,
+				      json_pack("{s:s s:i}", "node",
+						w.nodes[i].label, "depth",
+						(int)w.nodes[i].depth));
+		gv_free(w.nodes[i].label);
+	}
+	json_object_set_new(doc, "rows", nodes);
+	json_object_set_new(doc, "edges", w.edges);
+	json_object_set_new(doc, "truncated", json_boolean(w.n == MAX_NODES));
+	gv_free(w.nodes);
+	intel_cache_free(&w.seen);
+	gv_free(value);
+	return rc;
+}
+
+/* ---- recommendations ---- */
+
+static const struct gv_sql_stmt q_rec_repeat = {
+	90,
+	"SELECT u.value, sum(t.malicious),"
+	" sum(CASE WHEN t.malicious > 0 THEN 1 ELSE 0 END)"
+	" FROM day_target t JOIN entity u ON u.id = t.usr"
+	" WHERE t.day BETWEEN $1 AND $2 GROUP BY u.value"
+	" HAVING sum(t.malicious) >= 3"
+	" AND sum(CASE WHEN t.malicious > 0 THEN 1 ELSE 0 END) >= 2"
+	" ORDER BY 2 DESC, u.value LIMIT $3",
+	NULL
+};
+static const struct gv_sql_stmt q_rec_macro = {
+	91,
+	"SELECT ft.value, count(DISTINCT e.id), count(DISTINCT u.entity)"
+	" FROM event e JOIN event_entity ee ON ee.event = e.id"
+	" JOIN entity ft ON ft.id = ee.entity AND ft.kind = $4"
+	" LEFT JOIN event_entity u ON u.event = e.id AND u.role = $5"
+	" WHERE e.action < 2 AND e.ts BETWEEN $1 AND $2"
+	" AND (lower(ft.value) LIKE '%macro%' OR lower(ft.value) LIKE '%msword%'"
+	" OR lower(ft.value) LIKE '%ms-excel%' OR lower(ft.value) LIKE"
+	" '%ms-powerpoint%' OR lower(ft.value) LIKE '%ms-office%'"
+	" OR lower(ft.value) LIKE '%cdfv2%' OR lower(ft.value) LIKE '%composite%')"
+	" GROUP BY ft.value ORDER BY 2 DESC LIMIT $3",
+	NULL
+};
+static const struct gv_sql_stmt q_rec_lookalike = {
+	92,
+	"SELECT f.analyzer, f.rule, f.evidence, count(DISTINCT e.id)"
+	" FROM finding f JOIN event e ON e.id = f.event"
+	" WHERE e.ts BETWEEN $1 AND $2 AND (lower(f.rule) LIKE '%lookalike%'"
+	" OR lower(f.rule) LIKE '%impersonat%' OR lower(f.rule) LIKE"
+	" '%homoglyph%' OR lower(f.rule) LIKE '%typosquat%'"
+	" OR lower(f.analyzer) LIKE '%lookalike%'"
+	" OR lower(f.analyzer) LIKE '%impersonat%')"
+	" GROUP BY f.analyzer, f.rule, f.evidence ORDER BY 4 DESC LIMIT $3",
+	NULL
+};
+static const struct gv_sql_stmt q_rec_auth = {
+	93,
+	"SELECT s.value, count(DISTINCT e.id), min(f.rule)"
+	" FROM finding f JOIN event e ON e.id = f.event"
+	" JOIN entity s ON s.id = e.sender"
+	" WHERE e.ts BETWEEN $1 AND $2 AND (lower(f.rule) LIKE '%spf%'"
+	" OR lower(f.rule) LIKE '%dkim%' OR lower(f.rule) LIKE '%dmarc%'"
+	" OR lower(f.analyzer) = 'auth')"
+	" GROUP BY s.value ORDER BY 2 DESC, s.value LIMIT $3",
+	NULL
+};
+static const struct gv_sql_stmt q_rec_intel = {
+	94,
+	"SELECT f.rule, f.evidence, count(DISTINCT e.id) FROM finding f"
+	" JOIN event e ON e.id = f.event WHERE e.ts BETWEEN $1 AND $2"
+	" AND f.analyzer = 'intel' AND e.action < 2"
+	" GROUP BY f.rule, f.evidence ORDER BY 3 DESC LIMIT $3",
+	NULL
+};
+
+struct rec_ctx {
+	json_t *rows;
+	const char *topic, *fmt;
+	int kind; /* which recommendation, for its wording */
+};
+
+static int rec_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct rec_ctx *c = ctx;
+	char text[700];
+	const char *a = row->col[0].s ? row->col[0].s : "-";
+	json_t *ev = json_object();
+	switch (c->kind) {
+	case 0:
+		snprintf(text, sizeof(text),
+			 "%.300s is targeted again and again: give them "
+			 "targeted awareness training and stricter filtering "
+			 "(quarantine instead of tag)",
+			 a);
+		json_object_set_new(ev, "malicious_messages",
+				    json_integer(row->col[1].i));
+		json_object_set_new(ev, "days_attacked",
+				    json_integer(row->col[2].i));
+		break;
+	case 1:
+		snprintf(text, sizeof(text),
+			 "Office documents (%.200s) that can carry macros "
+			 "reached users: block or sandbox macro-enabled "
+			 "attachments from outside",
+			 a);
+		json_object_set_new(ev, "delivered_messages",
+				    json_integer(row->col[1].i));
+		json_object_set_new(ev, "users", json_integer(row->col[2].i));
+		break;
+	case 2:
+		snprintf(text, sizeof(text),
+			 "lookalikes of our names are in use (%.200s): watch "
+			 "and take down the domains, add them to the RPZ",
+			 row->col[2].s ? row->col[2].s : a);
+		json_object_set_new(ev, "rule",
+				    json_string(row->col[1].s ? row->col[1].s :
+								""));
+		json_object_set_new(ev, "messages",
+				    json_integer(row->col[3].i));
+		break;
+	case 3:
+		snprintf(text, sizeof(text),
+			 "mail claiming to be from %.300s fails sender "
+			 "authentication: enforce DMARC (p=reject) for it",
+			 a);
+		json_object_set_new(ev, "messages", json_integer(row->col[1].i));
+		json_object_set_new(ev, "rule",
+				    json_string(row->col[2].s ? row->col[2].s :
+								""));
+		break;
+	default:
+		snprintf(text, sizeof(text),
+			 "threat-intel hits were delivered (%.300s): quarantine "
+			 "on indicator hits",
+			 row->col[1].s ? row->col[1].s : a);
+		json_object_set_new(ev, "messages", json_integer(row->col[2].i));
+	}
+	json_array_append_new(c->rows,
+			      json_pack("{s:s s:s s:o}", "topic", c->topic,
+					"recommendation", text, "evidence",
+					ev));
+	return 0;
+}
+
+int report_recommendations(struct gv_intel_store *st,
+			   const struct gv_intel_report_query *q, json_t *rows,
+			   const char **error_r)
+{
+	int64_t until = q->until ? q->until : INT64_MAX;
+	struct gv_sql_val pd[3] = { GV_SQL_I(report_day(q->since, false)),
+				    GV_SQL_I(report_day(q->until, true)),
+				    GV_SQL_I((int64_t)q->limit) };
+	struct gv_sql_val pt[5] = { GV_SQL_I(q->since), GV_SQL_I(until),
+				    GV_SQL_I((int64_t)q->limit),
+				    GV_SQL_I(GV_ENT_FILETYPE),
+				    GV_SQL_I(GV_REL_TARGETS) };
+	struct {
+		const struct gv_sql_stmt *q;
+		const char *topic;
+		bool by_day;
+		size_t np;
+	} recs[] = {
+		{ &q_rec_repeat, "repeatedly-targeted-user", true, 3 },
+		{ &q_rec_macro, "macro-documents-delivered", false, 5 },
+		{ &q_rec_lookalike, "lookalike-domains", false, 3 },
+		{ &q_rec_auth, "sender-authentication-failures", false, 3 },
+		{ &q_rec_intel, "intel-hits-delivered", false, 3 },
+	};
+	for (size_t i = 0; i < GV_ARRAY_LEN(recs); i++) {
+		struct rec_ctx c = { .rows = rows,
+				     .topic = recs[i].topic,
+				     .kind = (int)i };
+		if (intel_sql_run(st, recs[i].q, recs[i].by_day ? pd : pt,
+				  recs[i].np, rec_cb, &c, error_r) < 0)
+			return -1;
+	}
+	return 1;
+}

@@ -1,0 +1,219 @@
+/*
+ * SQLite driver for the intel store: WAL journal, synchronous=NORMAL (a
+ * power loss may lose the last transactions but never corrupts; the
+ * recorder's own journal covers the scan side), prepared statements cached
+ * per connection by statement id. A lock held too long (busy_timeout) is an
+ * error, which makes the recorder journal instead of blocking the scan.
+ */
+#include "intel/intel-private.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+struct gv_sql_conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[GV_SQL_MAX_STMTS];
+	char error[512];
+};
+
+static const char *const sqlite_schema[] = {
+	"PRAGMA journal_mode=WAL",
+	"PRAGMA synchronous=NORMAL",
+	"PRAGMA foreign_keys=OFF",
+	"CREATE TABLE IF NOT EXISTS entity(id INTEGER PRIMARY KEY,"
+	" kind INTEGER NOT NULL, value TEXT NOT NULL, name TEXT,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	" count INTEGER NOT NULL DEFAULT 0, UNIQUE(kind, value))",
+	"CREATE TABLE IF NOT EXISTS relation(src INTEGER NOT NULL,"
+	" type INTEGER NOT NULL, dst INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, PRIMARY KEY(src, type, dst)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS relation_dst ON relation(dst, type)",
+	"CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY,"
+	" uid TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, day INTEGER NOT NULL,"
+	" message_id TEXT, subject TEXT, sender INTEGER, action INTEGER NOT NULL,"
+	" score REAL NOT NULL, campaign INTEGER, source TEXT)",
+	"CREATE INDEX IF NOT EXISTS event_ts ON event(ts)",
+	"CREATE INDEX IF NOT EXISTS event_campaign ON event(campaign)",
+	"CREATE TABLE IF NOT EXISTS event_entity(event INTEGER NOT NULL,"
+	" role INTEGER NOT NULL, entity INTEGER NOT NULL,"
+	" PRIMARY KEY(event, role, entity)) WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS event_entity_entity ON event_entity(entity)",
+	"CREATE TABLE IF NOT EXISTS finding(event INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, analyzer TEXT, rule TEXT, score REAL,"
+	" evidence TEXT, part TEXT, PRIMARY KEY(event, idx)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS indicator(id INTEGER PRIMARY KEY,"
+	" kind INTEGER NOT NULL, regex INTEGER NOT NULL, value TEXT NOT NULL,"
+	" entity INTEGER NOT NULL, first_seen INTEGER NOT NULL,"
+	" UNIQUE(kind, regex, value))",
+	"CREATE TABLE IF NOT EXISTS day_target(day INTEGER NOT NULL,"
+	" usr INTEGER NOT NULL, total INTEGER NOT NULL,"
+	" malicious INTEGER NOT NULL, max_score REAL NOT NULL,"
+	" PRIMARY KEY(day, usr)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS day_target_campaign(day INTEGER NOT NULL,"
+	" usr INTEGER NOT NULL, campaign INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, PRIMARY KEY(day, usr, campaign))"
+	" WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS day_stat(day INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL, entity INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, malicious INTEGER NOT NULL,"
+	" PRIMARY KEY(day, kind, entity)) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS stix_object(stix_id TEXT NOT NULL,"
+	" entity INTEGER NOT NULL, PRIMARY KEY(stix_id, entity)) WITHOUT ROWID",
+	NULL
+};
+
+static int fail(struct gv_sql_conn *c, const char *what, const char **error_r)
+{
+	snprintf(c->error, sizeof(c->error), "sqlite: %s: %s", what,
+		 sqlite3_errmsg(c->db));
+	*error_r = c->error;
+	return -1;
+}
+
+static int sq_open(const char *path, unsigned busy_ms,
+		   struct gv_sql_conn **conn_r, const char **error_r)
+{
+	struct gv_sql_conn *c = gv_calloc(1, sizeof(*c));
+	int rc = sqlite3_open_v2(path, &c->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					 SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(c->error, sizeof(c->error), "sqlite: %s: %s", path,
+			 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		static char err[512];
+		memcpy(err, c->error, sizeof(err));
+		*error_r = err;
+		sqlite3_close(c->db);
+		gv_free(c);
+		return -1;
+	}
+	sqlite3_busy_timeout(c->db, (int)(busy_ms ? busy_ms : 2000));
+	*conn_r = c;
+	return 1;
+}
+
+static void sq_close(struct gv_sql_conn *c)
+{
+	for (size_t i = 0; i < GV_SQL_MAX_STMTS; i++)
+		sqlite3_finalize(c->stmts[i]);
+	sqlite3_close(c->db);
+	gv_free(c);
+}
+
+static int sq_exec(struct gv_sql_conn *c, const char *sql, const char **error_r)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(c->error, sizeof(c->error), "sqlite: %s",
+			 msg ? msg : sqlite3_errmsg(c->db));
+		sqlite3_free(msg);
+		*error_r = c->error;
+		return -1;
+	}
+	return 1;
+}
+
+static int bind_all(struct gv_sql_conn *c, sqlite3_stmt *s,
+		    const struct gv_sql_val *p, size_t n, const char **error_r)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "$%u", (unsigned)(i + 1) & 0xffu);
+		int idx = sqlite3_bind_parameter_index(s, name);
+		if (idx == 0)
+			continue; /* the statement does not use it */
+		int rc;
+		switch (p[i].type) {
+		case GV_SQL_INT:
+			rc = sqlite3_bind_int64(s, idx, p[i].i);
+			break;
+		case GV_SQL_REAL:
+			rc = sqlite3_bind_double(s, idx, p[i].d);
+			break;
+		case GV_SQL_TEXT:
+			rc = sqlite3_bind_text(s, idx, p[i].s, -1,
+					       SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(s, idx);
+		}
+		if (rc != SQLITE_OK)
+			return fail(c, "bind", error_r);
+	}
+	return 1;
+}
+
+static int sq_run(struct gv_sql_conn *c, const struct gv_sql_stmt *st,
+		  const struct gv_sql_val *params, size_t n, gv_sql_row_cb *cb,
+		  void *ctx, const char **error_r)
+{
+	gv_assert(st->id < GV_SQL_MAX_STMTS);
+	sqlite3_stmt *s = c->stmts[st->id];
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(c->db, st->sql, -1,
+				       SQLITE_PREPARE_PERSISTENT, &s,
+				       NULL) != SQLITE_OK)
+			return fail(c, "prepare", error_r);
+		c->stmts[st->id] = s;
+	}
+	if (bind_all(c, s, params, n, error_r) < 0) {
+		sqlite3_reset(s);
+		return -1;
+	}
+	int ret = 1;
+	struct gv_sql_val cols[32];
+	for (;;) {
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			ret = fail(c, "step", error_r);
+			break;
+		}
+		if (cb == NULL)
+			continue;
+		int nc = sqlite3_column_count(s);
+		if (nc > 32)
+			nc = 32;
+		for (int i = 0; i < nc; i++) {
+			int t = sqlite3_column_type(s, i);
+			cols[i] = (struct gv_sql_val){ 0 };
+			if (t == SQLITE_NULL) {
+				cols[i].type = GV_SQL_NULL;
+				continue;
+			}
+			cols[i].type = t == SQLITE_INTEGER ? GV_SQL_INT :
+				       t == SQLITE_FLOAT   ? GV_SQL_REAL :
+							     GV_SQL_TEXT;
+			cols[i].i = sqlite3_column_int64(s, i);
+			cols[i].d = sqlite3_column_double(s, i);
+			cols[i].s = (const char *)sqlite3_column_text(s, i);
+		}
+		struct gv_sql_row row = { .n = (size_t)nc, .col = cols };
+		int r = cb(ctx, &row);
+		if (r < 0) {
+			snprintf(c->error, sizeof(c->error),
+				 "sqlite: row callback failed");
+			*error_r = c->error;
+			ret = -1;
+			break;
+		}
+		if (r > 0)
+			break;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+const struct gv_sql_driver gv_sql_driver_sqlite = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.exec = sq_exec,
+	.run = sq_run,
+	.schema = sqlite_schema,
+};

@@ -1,0 +1,339 @@
+/*
+ * Store tests, run unchanged against every backend: SQLite (a temp file,
+ * suite 'unit') and PostgreSQL (tests/e2e/intel-pg.sh starts a real server
+ * and sets GV_TEST_STORE=postgres:<conninfo>, plus GV_TEST_STORE_STOP /
+ * GV_TEST_STORE_START shell commands used by the outage test).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "intel/intel.h"
+#include "util/util.h"
+
+static char tmpdir[256];
+static char uri[1024];
+static int test_no;
+
+static bool is_pg(void)
+{
+	return strncmp(uri, "postgres", 8) == 0;
+}
+
+/* A fresh, empty store for each test. */
+static int setup(void **state)
+{
+	(void)state;
+	const char *env = getenv("GV_TEST_STORE");
+	test_no++;
+	if (env != NULL && *env != '\0') {
+		snprintf(uri, sizeof(uri), "%s", env);
+		PGconn *c = PQconnectdb(uri + strlen("postgres:"));
+		assert_int_equal(PQstatus(c), CONNECTION_OK);
+		PGresult *r = PQexec(c, "SET client_min_messages = warning;"
+					"DROP SCHEMA public CASCADE;"
+					"CREATE SCHEMA public");
+		assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		snprintf(uri, sizeof(uri), "sqlite:%s/store-%d.db", tmpdir,
+			 test_no);
+	}
+	return 0;
+}
+
+static struct gv_intel_store *open_store(void)
+{
+	struct gv_intel_store_settings s = { .uri = uri,
+					     .busy_timeout_ms = 100 };
+	struct gv_intel_store *st = NULL;
+	const char *err = NULL;
+	if (gv_intel_store_open(&s, &st, &err) < 0)
+		fail_msg("open %s: %s", uri, err);
+	return st;
+}
+
+/* A phishing-like event; i varies ids and users. */
+static void make_event(struct gv_intel_event *ev, char *idbuf, size_t n,
+		       int i, const char *const *rcpts,
+		       const struct gv_intel_url *urls,
+		       const struct gv_intel_finding *findings,
+		       const struct gv_intel_attachment *att)
+{
+	snprintf(idbuf, n, "evt-%d", i);
+	static const char *const ips[] = { "203.0.113.7" };
+	*ev = (struct gv_intel_event){
+		.event_id = idbuf,
+		.time = 1767225600 + i * 3600, /* 2026-01-01 + i hours */
+		.message_id = "<m@example.net>",
+		.envelope_from = "bounce@evil.example",
+		.envelope_rcpts = rcpts,
+		.n_envelope_rcpts = 2,
+		.from = "billing@evil.example",
+		.subject = "Invoice",
+		.action = i % 2 ? GV_ACT_QUARANTINE : GV_ACT_TAG,
+		.score = 7.5,
+		.findings = findings,
+		.n_findings = 1,
+		.urls = urls,
+		.n_urls = 1,
+		.ips = ips,
+		.n_ips = 1,
+		.attachments = att,
+		.n_attachments = 1,
+		.source = "test",
+	};
+}
+
+static const char *const rcpts[] = { "Alice@Corp.example",
+				     "bob@corp.example" };
+static const struct gv_intel_url urls[] = {
+	{ "http://login.evil.example/inv/123", "login.evil.example",
+	  "evil.example" }
+};
+static const struct gv_intel_finding findings[] = {
+	{ "url", "lure-login", 5.0, "login form", "1.2" }
+};
+static const struct gv_intel_attachment att[] = {
+	{ "inv.docm", "application/vnd.ms-word.document.macroEnabled.12", 1234,
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  NULL }
+};
+
+static void ingest_n(struct gv_intel_store *st, int from, int to,
+		     size_t *inserted_r)
+{
+	struct gv_intel_event evs[64];
+	char ids[64][32];
+	const struct gv_intel_event *ptrs[64];
+	assert_true(to - from <= 64);
+	for (int i = from; i < to; i++) {
+		make_event(&evs[i - from], ids[i - from], 32, i, rcpts, urls,
+			   findings, att);
+		ptrs[i - from] = &evs[i - from];
+	}
+	const char *err = NULL;
+	if (gv_intel_store_ingest(st, ptrs, (size_t)(to - from), inserted_r,
+				  &err) < 0)
+		fail_msg("ingest: %s", err);
+}
+
+static void test_ingest_counts(void **state)
+{
+	(void)state;
+	struct gv_intel_store *st = open_store();
+	size_t ins;
+	ingest_n(st, 0, 10, &ins);
+	assert_int_equal(ins, 10);
+	struct gv_intel_counts c1, c2;
+	const char *err;
+	assert_int_equal(gv_intel_store_counts(st, &c1, &err), 1);
+	assert_int_equal(c1.events, 10);
+	assert_int_equal(c1.findings, 10);
+	assert_int_equal(c1.by_kind[GV_ENT_USER], 2); /* case folded */
+	assert_int_equal(c1.by_kind[GV_ENT_SENDER], 2);
+	assert_int_equal(c1.by_kind[GV_ENT_URL], 1);
+	assert_int_equal(c1.by_kind[GV_ENT_DOMAIN], 1);
+	assert_int_equal(c1.by_kind[GV_ENT_HASH], 1);
+	/* Same events again (a replay): nothing changes. */
+	ingest_n(st, 0, 10, &ins);
+	assert_int_equal(ins, 0);
+	assert_int_equal(gv_intel_store_counts(st, &c2, &err), 1);
+	assert_memory_equal(&c1, &c2, sizeof(c1));
+	gv_intel_store_close(&st);
+	assert_null(st);
+}
+
+static void test_reports_from_store(void **state)
+{
+	(void)state;
+	struct gv_intel_store *st = open_store();
+	size_t ins;
+	ingest_n(st, 0, 20, &ins);
+	struct gv_intel_report_query q = { .kind = GV_REPORT_TARGETED };
+	char *json = NULL;
+	const char *err;
+	if (gv_intel_report(st, &q, &json, &err) < 0)
+		fail_msg("report: %s", err);
+	/* 20 events to both users, 10 of them quarantined (odd i). */
+	assert_non_null(strstr(json, "\"user\": \"alice@corp.example\""));
+	assert_non_null(strstr(json, "\"malicious\": 10"));
+	assert_non_null(strstr(json, "\"messages\": 20"));
+	gv_free(json);
+	q.kind = GV_REPORT_CAMPAIGNS;
+	if (gv_intel_report(st, &q, &json, &err) < 0)
+		fail_msg("report: %s", err);
+	assert_non_null(strstr(json, "attachment:aaaa"));
+	assert_non_null(strstr(json, "\"messages\": 20"));
+	gv_free(json);
+	q.kind = GV_REPORT_NEIGHBORS;
+	q.entity = "user:bob@corp.example";
+	q.depth = 2;
+	if (gv_intel_report(st, &q, &json, &err) < 0)
+		fail_msg("report: %s", err);
+	assert_non_null(strstr(json, "billing@evil.example"));
+	gv_free(json);
+	gv_intel_store_close(&st);
+}
+
+/* ---- outage: the store goes away in the middle, nothing is lost ---- */
+
+struct outage {
+	sqlite3 *lock_db;
+};
+
+static void store_stop(struct outage *o)
+{
+	const char *cmd = getenv("GV_TEST_STORE_STOP");
+	if (is_pg()) {
+		assert_non_null(cmd);
+		assert_int_equal(system(cmd), 0);
+		return;
+	}
+	/* SQLite: another process holding the write lock makes the store
+	 * unwritable for the recorder exactly like an unreachable server. */
+	assert_int_equal(sqlite3_open(uri + 7, &o->lock_db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(o->lock_db, "BEGIN EXCLUSIVE", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+}
+
+static void store_start(struct outage *o)
+{
+	const char *cmd = getenv("GV_TEST_STORE_START");
+	if (is_pg()) {
+		assert_non_null(cmd);
+		assert_int_equal(system(cmd), 0);
+		return;
+	}
+	sqlite3_exec(o->lock_db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(o->lock_db);
+}
+
+static void record_range(struct gv_intel_recorder *rec, int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		struct gv_intel_event ev;
+		char id[32];
+		make_event(&ev, id, sizeof(id), i, rcpts, urls, findings, att);
+		const char *err;
+		if (gv_intel_record(rec, &ev, &err) < 0)
+			fail_msg("record: %s", err);
+	}
+}
+
+static void test_outage_journal_replay(void **state)
+{
+	(void)state;
+	struct gv_intel_store *st = open_store(); /* creates the schema */
+	gv_intel_store_close(&st);
+	char jdir[512];
+	snprintf(jdir, sizeof(jdir), "%s/journal-%d", tmpdir, test_no);
+	assert_int_equal(mkdir(jdir, 0700), 0);
+	struct gv_intel_recorder_settings rs = {
+		.store = { .uri = uri, .busy_timeout_ms = 100 },
+		.journal_dir = jdir,
+		.queue_size = 8, /* small: exercises the full-queue path too */
+		.batch_size = 4,
+		.retry_ms = 100,
+	};
+	struct gv_intel_recorder *rec;
+	const char *err;
+	assert_int_equal(gv_intel_recorder_start(&rs, &rec, &err), 1);
+	record_range(rec, 0, 40);
+	gv_intel_recorder_flush(rec);
+	struct outage o = { 0 };
+	store_stop(&o);
+	record_range(rec, 40, 100); /* while the store is down */
+	gv_intel_recorder_flush(rec);
+	store_start(&o);
+	record_range(rec, 100, 140);
+	struct gv_intel_recorder_stats stats;
+	int rc = gv_intel_recorder_stop(&rec, &stats, &err);
+	if (rc != 1)
+		fail_msg("stop: %d %s", rc, err);
+	assert_int_equal(stats.recorded, 140);
+	assert_int_equal(stats.lost, 0);
+	assert_true(stats.journaled > 0); /* the outage was real */
+	assert_int_equal(stats.stored, 140);
+	st = open_store();
+	struct gv_intel_counts c;
+	assert_int_equal(gv_intel_store_counts(st, &c, &err), 1);
+	assert_int_equal(c.events, 140);
+	gv_intel_store_close(&st);
+}
+
+static void test_unreachable_at_start(void **state)
+{
+	(void)state;
+	/* A store path that cannot be opened: everything is journaled, stop
+	 * reports "kept in journal", and a later recorder replays it. */
+	char jdir[512], bad[600], good[1024];
+	snprintf(jdir, sizeof(jdir), "%s/journal-%d", tmpdir, test_no);
+	assert_int_equal(mkdir(jdir, 0700), 0);
+	snprintf(bad, sizeof(bad), "sqlite:%s/no/such/dir/x.db", tmpdir);
+	struct gv_intel_recorder_settings rs = {
+		.store = { .uri = bad }, .journal_dir = jdir, .retry_ms = 50
+	};
+	struct gv_intel_recorder *rec;
+	const char *err;
+	assert_int_equal(gv_intel_recorder_start(&rs, &rec, &err), 1);
+	record_range(rec, 0, 25);
+	struct gv_intel_recorder_stats stats;
+	assert_int_equal(gv_intel_recorder_stop(&rec, &stats, &err), 0);
+	assert_int_equal(stats.journaled, 25);
+	snprintf(good, sizeof(good), "%s", uri);
+	rs.store.uri = good;
+	assert_int_equal(gv_intel_recorder_start(&rs, &rec, &err), 1);
+	record_range(rec, 20, 30); /* 5 overlap: replay is idempotent */
+	assert_int_equal(gv_intel_recorder_stop(&rec, &stats, &err), 1);
+	assert_int_equal(stats.replayed, 25);
+	struct gv_intel_store *st = open_store();
+	struct gv_intel_counts c;
+	assert_int_equal(gv_intel_store_counts(st, &c, &err), 1);
+	assert_int_equal(c.events, 30);
+	gv_intel_store_close(&st);
+}
+
+static void test_journal_unwritable(void **state)
+{
+	(void)state;
+	struct gv_intel_recorder_settings rs = {
+		.store = { .uri = uri }, .journal_dir = "/nonexistent/dir"
+	};
+	struct gv_intel_recorder *rec;
+	const char *err = NULL;
+	assert_int_equal(gv_intel_recorder_start(&rs, &rec, &err), -1);
+	assert_non_null(strstr(err, "/nonexistent/dir/intel.journal"));
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gv-intel-store-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_ingest_counts, setup),
+		cmocka_unit_test_setup(test_reports_from_store, setup),
+		cmocka_unit_test_setup(test_outage_journal_replay, setup),
+		cmocka_unit_test_setup(test_unreachable_at_start, setup),
+		cmocka_unit_test_setup(test_journal_unwritable, setup),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		rc = 1;
+	return rc;
+}
