@@ -153,4 +153,19 @@ int gv_watch_state_load(struct gv_watch *w, const char *path,
 /* True when something changed since the last save. */
 bool gv_watch_state_dirty(const struct gv_watch *w);
 
+/* ---- configuration (the `watch:` section of geneva.yaml) ---- */
+struct gv_watch_file_config {
+	struct gv_watch_config detector;
+	const char *state_file;      /* NULL = /var/lib/geneva/watch.state */
+	const char *const *logs;     /* log files when none are given */
+	size_t n_logs;
+	uint32_t poll_ms;            /* 0 = 200: follow-mode poll interval */
+};
+/* Strings live in *storage_r: free with gv_watch_config_free() after the
+ * last use of fc (gv_watch_new copies what it keeps). 1 ok, 0 no such
+ * file (all defaults), -1 error (error_r). */
+int gv_watch_config_load(const char *path, struct gv_watch_file_config *fc,
+			 void **storage_r, const char **error_r);
+void gv_watch_config_free(void **storage);
+
 #endif
