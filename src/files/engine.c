@@ -301,8 +301,9 @@ void gvf_child(struct gvf_walk *w, const struct gvf_item *parent,
 	base = (base != NULL && base[1] != '\0') ? base + 1 : name;
 	it.path = child_path(w, parent->path, name);
 	it.name = gv_pstrdup(w->pool, base);
-	it.data = data;
-	it.len = len;
+	/* An empty decoded buffer may have no storage at all. */
+	it.data = data != NULL ? data : (const unsigned char *)"";
+	it.len = data != NULL ? len : 0;
 	it.depth = parent->depth + 1;
 
 	if (gvf_should_stop(w, it.path))
@@ -375,6 +376,39 @@ int gv_files_inspect(struct gv_files_engine *engine, struct gv_pool *pool,
 			gvf_finding(&w, it.path, "clamav.error", 0, err);
 	}
 	return 1;
+}
+
+int gvf_inspect_format(struct gv_files_engine *engine, struct gv_pool *pool,
+		       const unsigned char *data, size_t len, enum gvf_format fmt,
+		       const struct gv_files_limits *limits,
+		       const struct gv_files_sink *sink)
+{
+	struct gvf_walk w = { 0 };
+	struct gvf_item it = { 0 };
+
+	w.engine = engine;
+	w.pool = pool;
+	w.sink = sink;
+	resolve_limits(&w.lim, limits != NULL ? limits : &engine->limits);
+	w.deadline_ms = gv_now_ms() + w.lim.time_budget_ms;
+	w.nfiles = 1;
+	it.data = data;
+	it.len = len;
+	it.path = "input";
+	it.name = "input";
+	it.true_type = "application/octet-stream";
+	switch (fmt) {
+	case GVF_FMT_ARCHIVE: return gvf_archive(&w, &it, false);
+	case GVF_FMT_OLE2: return gvf_ole2(&w, &it);
+	case GVF_FMT_PDF: return gvf_pdf(&w, &it);
+	case GVF_FMT_RTF: return gvf_rtf(&w, &it);
+	case GVF_FMT_HTML: return gvf_html(&w, &it);
+	case GVF_FMT_TEXT: return gvf_text_decoders(&w, &it);
+	case GVF_FMT_BINHEX: return gvf_binhex(&w, &it);
+	case GVF_FMT_SZDD: return gvf_szdd(&w, &it);
+	case GVF_FMT_TNEF: return gvf_tnef(&w, &it);
+	}
+	return -1;
 }
 
 void gv_files_engine_free(struct gv_files_engine **engine)

@@ -148,6 +148,18 @@ int gvf_clamd_scan(const char *address, uint64_t timeout_ms,
 		   struct gv_pool *pool, const unsigned char *data, size_t len,
 		   const char **name_r, const char **error_r);
 
+/* Runs one inspector directly on data (no libmagic dispatch for the item
+ * itself; children are dispatched normally). For fuzz targets and parser
+ * tests. Returns the inspector's result. */
+enum gvf_format {
+	GVF_FMT_ARCHIVE, GVF_FMT_OLE2, GVF_FMT_PDF, GVF_FMT_RTF, GVF_FMT_HTML,
+	GVF_FMT_TEXT, GVF_FMT_BINHEX, GVF_FMT_SZDD, GVF_FMT_TNEF,
+};
+int gvf_inspect_format(struct gv_files_engine *engine, struct gv_pool *pool,
+		       const unsigned char *data, size_t len, enum gvf_format fmt,
+		       const struct gv_files_limits *limits,
+		       const struct gv_files_sink *sink);
+
 /* Little helpers for bounds-checked reads. */
 static inline uint16_t gvf_le16(const unsigned char *p)
 {

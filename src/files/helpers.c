@@ -10,12 +10,15 @@
 const unsigned char *gvf_memmem(const unsigned char *hay, size_t len,
 				const char *needle)
 {
+	if (len == 0)
+		return NULL;
 	return memmem(hay, len, needle, strlen(needle));
 }
 
 bool gvf_contains_ci(const unsigned char *hay, size_t len, const char *needle)
 {
-	return gv_memcasemem((const char *)hay, len, needle, strlen(needle)) != NULL;
+	return len > 0 &&
+	       gv_memcasemem((const char *)hay, len, needle, strlen(needle)) != NULL;
 }
 
 static int b64val(unsigned char c)

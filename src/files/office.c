@@ -144,6 +144,9 @@ static void rels(struct gvf_walk *w, const struct gvf_item *it)
 		else if (ends_with(type, "/oleObject"))
 			gvf_findingf(w, it->path, "office.external_object", 70,
 				     "document loads an object from %s", target);
+		else if (ends_with(type, "/hyperlink"))
+			gvf_findingf(w, it->path, "office.external_link", 5,
+				     "document links to %s", target);
 	}
 }
 

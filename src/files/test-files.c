@@ -33,18 +33,19 @@ static const char *const clam_found[] = {
 	"clam.exe.html", "clam.exe.mbox.base64", "clam.exe.mbox.uu",
 	"clam.mail", "clam.exe.rtf", "clam.exe.szdd", "clam.ole.doc",
 	"clam.ppt", "clam.pdf", "clam.tnef", "clam_cache_emax.tgz",
-	"clam.impl.zip", NULL,
+	/* content survives the packer / stored inside the self-extractor */
+	"clam-fsg.exe", "clam_IScab_ext.exe", NULL,
 };
 
 /* Formats not unpacked (PE packers, installers, AutoIt, CHM, ARJ, SIS,
  * Deflate64 zip): these must still be flagged, by type or name. */
 static const char *const clam_not_unpacked[] = {
-	"clam-aspack.exe", "clam-fsg.exe", "clam-mew.exe", "clam-nsis.exe",
+	"clam-aspack.exe", "clam-mew.exe", "clam-nsis.exe",
 	"clam-pespin.exe", "clam-petite.exe", "clam-upack.exe", "clam-upx.exe",
 	"clam-wwpack.exe", "clam-yc.exe", "clam.ea05.exe", "clam.ea06.exe",
-	"clam_IScab_ext.exe", "clam_IScab_int.exe", "clam_ISmsi_ext.exe",
+	"clam_IScab_int.exe", "clam_ISmsi_ext.exe",
 	"clam_ISmsi_int.exe", "clam.arj", "clam.chm", "clam.sis",
-	"clam.d64.zip", NULL,
+	"clam.d64.zip", "clam.impl.zip", NULL,
 };
 
 static void inspect_corpus(const char *name, struct rec *r)
@@ -201,7 +202,7 @@ static void test_spamassassin_macros(void **state)
 		{ "renamedmacro.eml", "office.vba.project" },
 		{ "zippwmacro.eml", "archive.encrypted" },
 		{ "encrypted.eml", "office.encrypted" },
-		{ "target_uri.eml", "office.remote_template" },
+		{ "target_uri.eml", "office.external_link" },
 	};
 	static struct rec r;
 	char rel[512];
