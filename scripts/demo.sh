@@ -5,4 +5,4 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
 sh scripts/build.sh build
-./build/src/cli/geneva scan samples/ || [ $? -eq 1 ]
+./build/src/cli/geneva scan --config config/geneva.yaml samples/ || [ $? -eq 1 ]

@@ -144,7 +144,12 @@ void gv_inputs_add(struct gv_inputs *in, const char *arg)
 		push(in, "-", 0, 0, 0);
 		return;
 	}
-	walk(in, arg, 0);
+	char *p = gv_strdup(arg);
+	size_t l = strlen(p);
+	while (l > 1 && p[l - 1] == '/')
+		p[--l] = '\0'; /* "dir/" and "dir" name the same messages */
+	walk(in, p, 0);
+	gv_free(p);
 }
 
 void gv_inputs_free(struct gv_inputs *in)

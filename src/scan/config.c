@@ -190,6 +190,14 @@ static int convert(struct gv_scan_config *c, const struct y_root *y,
 								 : GV_DATA_RULES);
 	if (s && s->limits) {
 		const struct y_limits *l = s->limits;
+		/* libyaml hands "-3" to strtoull, which wraps: refuse absurd
+		 * values rather than run with a 16-exabyte limit */
+		const uint64_t *v = &l->max_message_bytes;
+		for (size_t i = 0; i < sizeof(*l) / sizeof(uint64_t); i++)
+			if (v[i] > ((uint64_t)1 << 40)) {
+				*error_r = "scan.limits: a value is negative or absurdly large";
+				return -1;
+			}
 		c->limits = (struct gv_mail_limits){
 			.max_message_bytes = l->max_message_bytes,
 			.max_header_bytes = l->max_header_bytes,
