@@ -15,6 +15,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "scan", gv_cmd_scan, "scan messages (files, folders, mbox, Maildir, -)" },
 	{ "eval", gv_cmd_eval, "detection rates on labelled folders" },
+	{ "intel", gv_cmd_intel, "import feeds, export/verify signed STIX evidence" },
+	{ "report", gv_cmd_report, "targeted users, malware, campaigns, graph, recommendations" },
 	{ "version", gv_cmd_version, "print the version" },
 	{ "files", gv_cmd_files, "inspect files as mail attachments (archives, macros, YARA)" },
 };

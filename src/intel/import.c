@@ -173,6 +173,10 @@ int64_t intel_import_value(struct intel_import *im, enum gv_intel_kind kind,
 	if (value == NULL)
 		return 0;
 	char *v = gv_pstrndup(im->pool, value, strnlen(value, 8192));
+	/* Feeds often give URLs without a scheme ("evil.example/x"). */
+	if (kind == GV_ENT_URL && strstr(v, "://") == NULL && v[0] != '/' &&
+	    strchr(v, '.') != NULL && strchr(v, ' ') == NULL)
+		v = gv_psprintf(im->pool, "http://%s", v);
 	if (!intel_normalize(kind, v)) {
 		im->stats->invalid++;
 		intel_import_note(im, "invalid %s value '%.80s'",
@@ -324,12 +328,17 @@ static int walk(struct gv_intel_store *st, const char *path, int depth,
 		char sub[4096];
 		snprintf(sub, sizeof(sub), "%s/%s", path, nm);
 		struct stat cs;
+		/* In a directory only feed formats are taken: *.json (not a
+		 * MISP feed's manifest.json) and *.csv (not its hashes.csv,
+		 * which holds hashes of values, not indicators). Plain *.txt
+		 * lists are imported when named explicitly, so a README or
+		 * LICENSE.txt next to a feed never turns into indicators. */
 		bool take = nm[0] != '.' && stat(sub, &cs) == 0 &&
 			    (S_ISDIR(cs.st_mode) ||
 			     ((has_suffix(nm, ".json") ||
-			       has_suffix(nm, ".csv") ||
-			       has_suffix(nm, ".txt")) &&
-			      strcmp(nm, "manifest.json") != 0));
+			       has_suffix(nm, ".csv")) &&
+			      strcmp(nm, "manifest.json") != 0 &&
+			      strcmp(nm, "hashes.csv") != 0));
 		if (take && walk(st, sub, depth + 1, tmpl, error_r) < 0)
 			ret = -1; /* keep going: one bad file stops nothing */
 		gv_free(names[i]); /* scandir allocates with malloc */

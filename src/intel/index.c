@@ -437,8 +437,11 @@ int gv_intel_index_lookup(const struct gv_intel_index *ix,
 {
 	if (ix == NULL || value == NULL || strlen(value) > 8192)
 		return 0;
-	char v[8200];
-	snprintf(v, sizeof(v), "%s", value);
+	char v[8300];
+	if (kind == GV_ENT_URL && strstr(value, "://") == NULL)
+		snprintf(v, sizeof(v), "http://%s", value);
+	else
+		snprintf(v, sizeof(v), "%s", value);
 	if (!intel_normalize(kind, v))
 		return 0;
 	switch (kind) {

@@ -143,6 +143,7 @@ static int object_path(struct parser *ps, char **path_r)
 				gv_buf_free(&b);
 				return -1;
 			}
+			gv_ascii_lower(q, strlen(q));
 			gv_buf_append(&b, q, strlen(q));
 			continue;
 		}

@@ -451,27 +451,52 @@ bool intel_normalize(enum gv_intel_kind kind, char *v)
 			memmove(v, v + 1, n - 2);
 			v[n - 2] = '\0';
 		}
+		/* A network "addr/len" is kept as written when valid (the
+		 * index masks it); a /32 or /128 is the address itself. */
+		char *slash = strchr(v, '/');
+		uint64_t plen = 0;
+		if (slash != NULL) {
+			*slash = '\0';
+			if (gv_parse_u64(slash + 1, 128, &plen) < 0)
+				return false;
+		}
 		unsigned char buf[16];
 		char out[INET6_ADDRSTRLEN];
-		if (inet_pton(AF_INET, v, buf) == 1)
-			return true;
-		if (inet_pton(AF_INET6, v, buf) == 1 &&
-		    inet_ntop(AF_INET6, buf, out, sizeof(out)) != NULL &&
-		    strlen(out) <= strlen(v)) {
+		bool v4 = inet_pton(AF_INET, v, buf) == 1;
+		bool v6 = !v4 && inet_pton(AF_INET6, v, buf) == 1;
+		if (!v4 && !v6)
+			return false;
+		if (v6 && inet_ntop(AF_INET6, buf, out, sizeof(out)) != NULL &&
+		    strlen(out) <= strlen(v))
 			memcpy(v, out, strlen(out) + 1); /* canonical form */
-			return true;
+		if (slash != NULL) {
+			if (plen > (v4 ? 32u : 128u))
+				return false;
+			if (plen != (v4 ? 32u : 128u)) {
+				size_t l = strlen(v);
+				v[l] = '/';
+				memmove(v + l + 1, slash + 1,
+					strlen(slash + 1) + 1);
+			}
 		}
-		return false;
+		return true;
 	}
 	case GV_ENT_URL: {
-		/* Scheme and host are case-insensitive; the path is not. */
+		/* Scheme and host are case-insensitive; the path is not. An
+		 * empty path and "/" are the same URL. Values without a scheme
+		 * are made http:// by the importers (they have room to grow
+		 * the string; this function only shrinks). */
 		char *p = strstr(v, "://");
 		if (p == NULL || p == v)
 			return false;
 		char *end = p + 3;
 		while (*end && *end != '/' && *end != '?' && *end != '#')
 			end++;
+		if (end == p + 3)
+			return false;
 		gv_ascii_lower(v, (size_t)(end - v));
+		if (end[0] == '/' && end[1] == '\0')
+			end[0] = '\0';
 		return true;
 	}
 	default:
