@@ -84,6 +84,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: geneva files inspect [options] FILE...\n"
+		"  --config FILE     YAML configuration (its files: section)\n"
 		"  --rules DIR       add a folder of YARA rules (repeatable)\n"
 		"  --bundled DIR     folder of the bundled rules (default: installed)\n"
 		"  --clamd ADDR      also ask clamd (host:port or socket path)\n"
@@ -98,6 +99,7 @@ static void usage(FILE *out)
 int gv_cmd_files(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "bundled", required_argument, NULL, 'b' },
 		{ "clamd", required_argument, NULL, 'c' },
@@ -110,7 +112,8 @@ int gv_cmd_files(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dirs[16];
-	struct gv_files_config cfg = { .user_rule_dirs = dirs };
+	struct gv_files_config cfg = { .user_rule_dirs = dirs }, *file_cfg = NULL;
+	const char *config_path = NULL;
 	struct out_ctx o = { .threshold = 30, .items = true };
 	struct gv_files_sink sink = { &o, on_finding, on_item };
 	struct gv_files_engine *engine;
@@ -129,6 +132,7 @@ int gv_cmd_files(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'C': config_path = optarg; break;
 		case 'r':
 			if (cfg.user_rule_dirs_count == GV_ARRAY_LEN(dirs)) {
 				fprintf(stderr, "geneva: too many --rules\n");
@@ -166,7 +170,25 @@ int gv_cmd_files(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Command-line options add to / override the configuration file. */
+	if (config_path != NULL) {
+		if (gv_files_config_load(config_path, &file_cfg, &err) < 0) {
+			fprintf(stderr, "geneva: %s\n", err);
+			gv_free(body);
+			return 2;
+		}
+		for (size_t i = 0; i < file_cfg->user_rule_dirs_count &&
+				   cfg.user_rule_dirs_count < GV_ARRAY_LEN(dirs); i++)
+			dirs[cfg.user_rule_dirs_count++] = file_cfg->user_rule_dirs[i];
+		if (cfg.rules_dir == NULL)
+			cfg.rules_dir = file_cfg->rules_dir;
+		if (cfg.clamd == NULL)
+			cfg.clamd = file_cfg->clamd;
+		cfg.clamd_timeout_ms = file_cfg->clamd_timeout_ms;
+		cfg.limits = file_cfg->limits;
+	}
 	if (gv_files_engine_new(&cfg, &engine, &err) < 0) {
+		gv_files_config_free(&file_cfg);
 		fprintf(stderr, "geneva: files: %s\n", err);
 		gv_free(body);
 		return 2;
@@ -199,6 +221,7 @@ int gv_cmd_files(int argc, char **argv)
 		gv_free(data);
 	}
 	gv_files_engine_free(&engine);
+	gv_files_config_free(&file_cfg);
 	gv_free(body);
 	return status;
 }

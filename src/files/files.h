@@ -101,6 +101,14 @@ struct gv_files_config {
 	struct gv_files_limits limits;
 };
 
+/* Reads the `files:` section of the YAML configuration at path (keys in
+ * docs/config.md). NULL or a missing file = all defaults. 1 ok, -1 error
+ * (*error_r names the file; thread-local storage). Free with
+ * gv_files_config_free(). */
+int gv_files_config_load(const char *path, struct gv_files_config **cfg_r,
+			 const char **error_r);
+void gv_files_config_free(struct gv_files_config **cfg);
+
 /* Compiled once: YARA rules, a libmagic cookie, the defaults.
  * Thread safety: an engine (its libmagic cookie and YARA scanner) is used by
  * one thread at a time; make one engine per scanning thread. */

@@ -167,6 +167,42 @@ static bool declared_harmless(const char *name, const char *dtype)
 		strcasecmp(dtype, "application/msword") == 0);
 }
 
+/* The content type a trusted extension promises (prefix match). */
+static const struct {
+	const char *ext;
+	const char *types[3];
+} promises[] = {
+	{ "jpg", { "image/", NULL } }, { "jpeg", { "image/", NULL } },
+	{ "png", { "image/", NULL } }, { "gif", { "image/", NULL } },
+	{ "bmp", { "image/", NULL } }, { "pdf", { "application/pdf", NULL } },
+	{ "txt", { "text/", "application/octet-stream", NULL } },
+	{ "csv", { "text/", "application/csv", NULL } },
+	{ "mp3", { "audio/", NULL } }, { "wav", { "audio/", NULL } },
+};
+
+/* A trusted extension over other content: renamed documents and archives
+ * (an .xlsm sent as .jpg) slip past extension filters. */
+static void check_mismatch(struct gvf_walk *w, const struct gvf_item *it)
+{
+	const char *e = last_ext(it->name, strlen(it->name));
+
+	if (e == NULL || it->len < 16)
+		return;
+	for (size_t i = 0; i < GV_ARRAY_LEN(promises); i++) {
+		bool ok = false;
+
+		if (strcasecmp(e, promises[i].ext) != 0)
+			continue;
+		for (size_t k = 0; k < 3 && promises[i].types[k] != NULL; k++)
+			ok |= strncmp(it->true_type, promises[i].types[k],
+				      strlen(promises[i].types[k])) == 0;
+		if (!ok)
+			gvf_findingf(w, it->path, "type.mismatch", 30,
+				     "'%s' is %s", it->name, it->true_type);
+		return;
+	}
+}
+
 void gvf_check_name(struct gvf_walk *w, const struct gvf_item *it)
 {
 	const char *name = it->name, *trick;
@@ -205,4 +241,6 @@ void gvf_check_name(struct gvf_walk *w, const struct gvf_item *it)
 		gvf_findingf(w, it->path, "type.disguised_executable", 80,
 			     "'%s' declared as %s is %s", name,
 			     it->declared_type ? it->declared_type : "-", t);
+	else
+		check_mismatch(w, it);
 }

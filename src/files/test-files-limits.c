@@ -316,6 +316,46 @@ static void test_limit_time(void **state)
 	free(names);
 }
 
+static void test_config_limits(void **state)
+{
+	char dir[] = "/tmp/gv-files-cfg-XXXXXX", path[64];
+	struct gv_files_config *cfg;
+	const char *err;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/geneva.yaml", dir);
+	f = fopen(path, "w");
+	fputs("scan:\n  other: 1\nfiles:\n  clamd: 127.0.0.1:3310\n"
+	      "  yara_dirs: [/a, /b]\n  limits:\n    max_depth: 4\n"
+	      "    max_ratio: 50\n    time_budget_ms: 900\n", f);
+	fclose(f);
+	assert_int_equal(gv_files_config_load(path, &cfg, &err), 1);
+	assert_string_equal(cfg->clamd, "127.0.0.1:3310");
+	assert_int_equal(cfg->user_rule_dirs_count, 2);
+	assert_string_equal(cfg->user_rule_dirs[1], "/b");
+	assert_int_equal(cfg->limits.max_depth, 4);
+	assert_int_equal(cfg->limits.max_ratio, 50);
+	assert_int_equal(cfg->limits.time_budget_ms, 900);
+	assert_int_equal(cfg->limits.max_files, 0);	/* default */
+	gv_files_config_free(&cfg);
+	assert_null(cfg);
+
+	f = fopen(path, "w");
+	fputs("files:\n  limits:\n    max_depth: -3\n", f);
+	fclose(f);
+	assert_int_equal(gv_files_config_load(path, &cfg, &err), -1);
+	assert_non_null(strstr(err, "max_depth") ? err : strstr(err, "limits"));
+	/* A missing file means defaults. */
+	assert_int_equal(gv_files_config_load("/nonexistent/geneva.yaml", &cfg,
+					      &err), 1);
+	assert_null(cfg->clamd);
+	gv_files_config_free(&cfg);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_limit_ratio),
 		cmocka_unit_test(test_limit_file_size),
 		cmocka_unit_test(test_limit_time),
+		cmocka_unit_test(test_config_limits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
