@@ -17,7 +17,8 @@ publicsuffix libmicrohttpd-dev libjansson-dev libsodium-dev
 libcurl4-openssl-dev libcyaml-dev libcmocka-dev python3 zip unzip p7zip-full
 file"
 SERVERS="postfix swaks dovecot-imapd unbound postgresql sqlite3 curl
-rspamd spamassassin spamc spamd clamav clamav-daemon dnstwist"
+rspamd spamassassin spamc spamd clamav clamav-daemon dnstwist time
+dnsutils"
 want="$BUILD"
 [ "${1:-}" = "--full" ] && want="$BUILD $SERVERS"
 missing=""

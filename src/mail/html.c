@@ -288,8 +288,8 @@ const char *gv_html_to_text(struct gv_pool *pool, const char *html, size_t len,
 			space = true;
 		}
 	}
-	const char *out = gv_html_decode_entities(pool, (const char *)raw.data,
-						  raw.len, len_r);
+	const char *out = gv_html_decode_entities(
+		pool, raw.data ? (const char *)raw.data : "", raw.len, len_r);
 	gv_buf_free(&raw);
 	return out;
 }
