@@ -10,6 +10,8 @@ int gv_cmd_version(int argc, char **argv);
 int gv_cmd_scan(int argc, char **argv);
 int gv_cmd_eval(int argc, char **argv);
 int gv_cmd_files(int argc, char **argv);
+int gv_cmd_watch(int argc, char **argv);
+int gv_cmd_notify(int argc, char **argv);
 int gv_cmd_intel(int argc, char **argv);
 int gv_cmd_report(int argc, char **argv);
 

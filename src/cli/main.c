@@ -15,6 +15,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "scan", gv_cmd_scan, "scan messages (files, folders, mbox, Maildir, -)" },
 	{ "eval", gv_cmd_eval, "detection rates on labelled folders" },
+	{ "watch", gv_cmd_watch, "report bulk mailbox downloads/copies in IMAP logs" },
+	{ "notify", gv_cmd_notify, "send a notice to users targeted by a campaign" },
 	{ "intel", gv_cmd_intel, "import feeds, export/verify signed STIX evidence" },
 	{ "report", gv_cmd_report, "targeted users, malware, campaigns, graph, recommendations" },
 	{ "version", gv_cmd_version, "print the version" },

@@ -222,7 +222,8 @@ int gv_alert_emit(struct gv_alerts *a, const struct gv_alert *alert,
 	int r = 1;
 	if (a->cfg.webhook_url && (int)al.severity >= a->cfg.webhook_min_severity)
 		r = outbox_enqueue(a, id, "webhook", "", json, error_r);
-	if (r >= 0 && a->cfg.security_team &&
+	/* notices go to users; one team mail per user would be noise */
+	if (r >= 0 && a->cfg.security_team && al.kind != GV_ALERT_NOTICE &&
 	    (int)al.severity >= a->cfg.team_min_severity)
 		r = queue_mail(a, &al, id, false, error_r);
 	if (r >= 0 && a->cfg.notify_user >= 0 && al.user_notice &&

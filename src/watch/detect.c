@@ -240,6 +240,8 @@ static void set_mailbox(struct wsession *s, struct gv_str box)
 /* COPYUID's source set in "OK [COPYUID <validity> <src> <dst>] …". */
 static uint64_t copyuid_count(struct gv_str reply)
 {
+	if (reply.len == 0)
+		return 0;
 	const char *p = gv_memcasemem(reply.ptr, reply.len, "[COPYUID ", 9);
 	if (p == NULL)
 		return 0;

@@ -17,8 +17,20 @@ void watch_copy_str(char *dst, size_t cap, const char *src, size_t len)
 {
 	if (len >= cap)
 		len = cap - 1;
-	memcpy(dst, src, len);
+	if (len > 0) /* src may be NULL for an absent (empty) field */
+		memcpy(dst, src, len);
 	dst[len] = '\0';
+}
+
+/* Exact copy (a hostile name may hold NUL bytes: strndup would stop
+ * there and the table compares len bytes). */
+static char *key_dup(const char *s, size_t len)
+{
+	char *k = gv_malloc(len + 1);
+	if (len > 0)
+		memcpy(k, s, len);
+	k[len] = '\0';
+	return k;
 }
 
 struct wuser *watch_user_get(struct gv_watch *w, const char *name, size_t len,
@@ -31,7 +43,7 @@ struct wuser *watch_user_get(struct gv_watch *w, const char *name, size_t len,
 	if (w->users.count >= w->cfg.limits.max_users)
 		return NULL;
 	u = gv_calloc(1, sizeof(*u));
-	u->k.key = gv_strndup(name, len);
+	u->k.key = key_dup(name, len);
 	u->k.len = len;
 	u->k.hash = h;
 	u->day = -1;
@@ -48,7 +60,7 @@ struct wsession *watch_session_new(struct gv_watch *w, const char *key,
 		return NULL;
 	}
 	struct wsession *s = gv_calloc(1, sizeof(*s));
-	s->k.key = gv_strndup(key, len);
+	s->k.key = key_dup(key, len);
 	s->k.len = len;
 	s->k.hash = wtable_hash(key, len);
 	s->user = u;

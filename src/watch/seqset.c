@@ -32,8 +32,10 @@ static bool seq_num(const char **p, const char *end, uint64_t *n, bool *star)
 size_t gv_watch_seqset(const char *args, size_t len, uint64_t size,
 		       struct seqset_info *r)
 {
-	const char *p = args, *end = args + len;
 	memset(r, 0, sizeof(*r));
+	if (args == NULL || len == 0)
+		return 0;
+	const char *p = args, *end = args + len;
 	bool unknown = false;
 	for (;;) {
 		uint64_t a = 0, b = 0;
@@ -92,6 +94,8 @@ bool gv_watch_fetch_is_body(const char *items, size_t len)
 {
 	static const char *secs[] = { "BODY[", "BODY.PEEK[", "BINARY[",
 				      "BINARY.PEEK[" };
+	if (items == NULL || len == 0)
+		return false;
 	for (size_t i = 0; i < GV_ARRAY_LEN(secs); i++) {
 		const char *p = items, *end = items + len;
 		size_t n = strlen(secs[i]);
