@@ -373,7 +373,7 @@ int gv_files_inspect(struct gv_files_engine *engine, struct gv_pool *pool,
 				    gv_psprintf(pool, "clamav.%s", virus), 100,
 				    "clamd found a signature");
 		else if (r < 0)
-			gvf_finding(&w, it.path, "clamav.error", 0, err);
+			gvf_finding(&w, it.path, "clamd.error", 0, err);
 	}
 	return 1;
 }

@@ -132,7 +132,7 @@ size_t gv_files_engine_rule_count(const struct gv_files_engine *engine);
  * to spot an archive password given in the body. limits NULL = the engine's
  * defaults. Findings and items go to sink as they are found; strings live in
  * pool. Returns 1 done (also when limits were hit: those are findings), -1
- * internal error (also reported as an "internal.error" finding). Never writes
+ * internal error (also reported as a "file.error" finding). Never writes
  * to disk, never runs a shell. */
 int gv_files_inspect(struct gv_files_engine *engine, struct gv_pool *pool,
 		     const unsigned char *data, size_t len,

@@ -241,5 +241,6 @@ void gvf_yara_scan(struct gvf_walk *w, const struct gvf_item *it)
 	if (r == ERROR_SCAN_TIMEOUT)
 		gvf_limit(w, it->path, GVF_LIMIT_TIME, "yara scan timed out");
 	else if (r != ERROR_SUCCESS)
-		gvf_findingf(w, it->path, "yara.error", 0, "yara error %d", r);
+		gvf_findingf(w, it->path, "file.error", 60,
+			     "YARA scan failed (error %d): not fully inspected", r);
 }

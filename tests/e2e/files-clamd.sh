@@ -6,7 +6,7 @@
 #      also when it is inside a zip (clamd unpacks; geneva streams the
 #      attachment as it is);
 #   2. a clean attachment gets no clamav finding;
-#   3. with clamd stopped, inspection still runs and reports clamav.error.
+#   3. with clamd stopped, inspection still runs and reports clamd.error (score 0).
 # Usage: files-clamd.sh GENEVA_BINARY    (GENEVA_SHARED = the shared folder)
 # Exit 0 pass, 1 fail, 77 skip (clamd not installed).
 set -eu
@@ -74,6 +74,6 @@ else
 fi
 
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-check "clamd down: still inspected" "$CLAM/clam.zip" 'clamav\.error score=0'
+check "clamd down: still inspected" "$CLAM/clam.zip" 'clamd\.error score=0'
 check "clamd down: YARA still finds clam.exe" "$CLAM/clam.zip" 'yara\.ClamAV_Test_File'
 exit $fail
