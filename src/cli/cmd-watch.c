@@ -93,10 +93,11 @@ static void on_finding(void *ctx, const struct gv_watch_finding *f)
 		 "messages, %s of the mailbox)", f->user, verb,
 		 f->messages ? msgs : "all", share);
 	snprintf(summary, sizeof(summary),
-		 "%s %s %s message%s (%s bytes) of %s, %s of the mailbox, "
+		 "%s %s %s %s message%s (%s bytes) of %s, %s of the mailbox, "
 		 "from IP %s%s%s at %s.%s%s%s Usual per session: %s.",
 		 f->kind == GV_WATCH_WINDOW ? "Sessions of" : "A session of",
-		 f->user, verb, f->messages == 1 ? "" : "s",
+		 f->user, verb, f->messages ? msgs : "all",
+		 f->messages == 1 ? "" : "s",
 		 bytes, f->mailbox[0] ? f->mailbox : "the mailbox", share,
 		 f->rip[0] ? f->rip : "unknown",
 		 f->client[0] ? " with client " : "", f->client, ts,

@@ -365,6 +365,7 @@ void watch_handle_event(struct gv_watch *w, const struct gv_watch_event *ev)
 			       ev->client.len);
 		break;
 	case GV_WEV_COMMAND:
+		s->cmd_events = true;
 		on_command(w, s, ev);
 		break;
 	case GV_WEV_COPY:
@@ -373,12 +374,17 @@ void watch_handle_event(struct gv_watch *w, const struct gv_watch_event *ev)
 		set_mailbox(s, ev->box_from);
 		s->copy_log++;
 		s->copy_bytes += ev->size;
-		evaluate(w, s, GV_WATCH_COPY, ev->time);
+		/* With command events on, the COPY/MOVE event that ends the
+		 * command carries the full count: judge then, not at the
+		 * first half of the copy lines. Logout judges in any case. */
+		if (!s->cmd_events)
+			evaluate(w, s, GV_WATCH_COPY, ev->time);
 		break;
 	case GV_WEV_LOGOUT:
 		s->body_count = ev->body_count;
 		s->body_bytes = ev->body_bytes;
 		evaluate(w, s, GV_WATCH_DOWNLOAD, ev->time);
+		evaluate(w, s, GV_WATCH_COPY, ev->time);
 		watch_session_end(w, s, true);
 		break;
 	default:

@@ -55,7 +55,7 @@ static json_t *user_json(const struct wuser *u)
 static json_t *session_json(const struct wsession *s)
 {
 	return json_pack("{s:s%,s:s%,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,"
-			 "s:I,s:I,s:I,s:I,s:b,s:b,s:I,s:I}",
+			 "s:I,s:I,s:I,s:I,s:b,s:b,s:b,s:I,s:I}",
 		"key", s->k.key, s->k.len, "user", s->user->k.key,
 		s->user->k.len, "rip", s->rip, "client", s->client,
 		"service", s->service, "mailbox", s->mailbox,
@@ -69,6 +69,7 @@ static json_t *session_json(const struct wsession *s)
 		"copy_log", (json_int_t)s->copy_log,
 		"copy_bytes", (json_int_t)s->copy_bytes,
 		"fetch_whole", s->fetch_whole, "copy_whole", s->copy_whole,
+		"cmd_events", s->cmd_events,
 		"alerted", (json_int_t)s->alerted,
 		"counted", (json_int_t)s->counted);
 }
@@ -198,6 +199,7 @@ static int load_session(struct gv_watch *w, json_t *j)
 	s->copy_bytes = (uint64_t)I("copy_bytes");
 	s->fetch_whole = json_is_true(json_object_get(j, "fetch_whole"));
 	s->copy_whole = json_is_true(json_object_get(j, "copy_whole"));
+	s->cmd_events = json_is_true(json_object_get(j, "cmd_events"));
 	s->alerted = (unsigned)I("alerted");
 	s->counted = (uint64_t)I("counted");
 	return 0;

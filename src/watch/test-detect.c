@@ -98,6 +98,8 @@ static void test_sample_log(void **state)
 	assert_string_equal(g.keys[0], "watch:download:alice:RAX7ECZhsM5/AAAB");
 	assert_int_equal(g.last[1].kind, GV_WATCH_COPY);
 	assert_string_equal(g.keys[1], "watch:copy:alice:69v9ECZhus5/AAAB");
+	/* judged at the COPY event (COPYUID 1:300), not at copy line 150 */
+	assert_int_equal(g.last[1].messages, 300);
 	assert_true(g.last[1].severity >= 3);
 	gv_watch_free(&w);
 }

@@ -94,6 +94,7 @@ struct wsession {
 	uint64_t fetch_msgs, fetch_bytes, body_count, body_bytes;
 	uint64_t copy_cmd, copy_log, copy_bytes;
 	bool fetch_whole, copy_whole;
+	bool cmd_events;        /* imap_command_finished seen for it */
 	unsigned alerted;       /* bit (1 << gv_watch_finding_kind) */
 	uint64_t counted;       /* messages already added to the window */
 };
