@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
+#include "cli/intel-cli.h"
 #include "scan/scan.h"
 
 static void usage(FILE *out)
@@ -18,7 +19,9 @@ static void usage(FILE *out)
 		"  --json          one JSON object per message (docs/scan-json.md)\n"
 		"  --config FILE   configuration (default %s if present)\n"
 		"  --quiet         print only messages that are not accepted\n"
-		"  --no-progress   no progress bar on a terminal\n\n"
+		"  --no-progress   no progress bar on a terminal\n"
+		"  --db PATH | --store URI  match the intel store's indicators and\n"
+		"                  record every result in it (docs/intel.md)\n\n"
 		"exit status: 0 nothing found, 1 something quarantined or rejected,\n"
 		"2 an error (the other inputs are still scanned)\n",
 		GV_DEFAULT_CONFIG);
@@ -55,11 +58,15 @@ int gv_cmd_scan(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-progress", no_argument, NULL, 'P' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "store", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false, quiet = false, bar = isatty(2);
 	const char *config = NULL;
+	struct gv_cli_store_opts store = { 0 };
+	struct gv_cli_intel_scan *intel = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "jc:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -67,6 +74,8 @@ int gv_cmd_scan(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'q': quiet = true; break;
 		case 'P': bar = false; break;
+		case 'D': store.db = optarg; break;
+		case 'S': store.store = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -78,6 +87,12 @@ int gv_cmd_scan(int argc, char **argv)
 	struct gv_scan_engine *engine;
 	if (gv_cli_engine(config, &engine) < 0)
 		return 2;
+	store.config = config;
+	if ((store.db || store.store) &&
+	    gv_cli_intel_scan_start(&store, engine, &intel) < 0) {
+		gv_scan_engine_free(&engine);
+		return 2;
+	}
 	struct gv_inputs in = { 0 };
 	for (int i = optind; i < argc; i++)
 		gv_inputs_add(&in, argv[i]);
@@ -104,6 +119,8 @@ int gv_cmd_scan(int argc, char **argv)
 			errors++;
 		} else {
 			found += r->action >= GV_ACTION_QUARANTINE;
+			if (intel)
+				gv_cli_intel_scan_record(intel, r, NULL);
 			if (json) {
 				gv_buf_reset(&out);
 				if (gv_scan_result_json(r, name, &out) > 0)
@@ -119,6 +136,8 @@ int gv_cmd_scan(int argc, char **argv)
 		if (bar && (i % 50 == 0 || i + 1 == in.n))
 			progress(i + 1, in.n);
 	}
+	if (gv_cli_intel_scan_stop(&intel) < 0)
+		errors++;
 	fflush(stdout);
 	if (!json && !quiet)
 		fprintf(stderr, "%zu messages, %zu quarantined or rejected, %zu errors\n",

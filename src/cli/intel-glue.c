@@ -120,6 +120,22 @@ static int hook_lookup(void *ctx, struct gv_pool *pool, const char *kind,
 	return 1;
 }
 
+/* mkdir -p, mode 0700 for what it creates. */
+static int mkdir_p(const char *dir)
+{
+	char p[4200];
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 int gv_cli_intel_scan_start(const struct gv_cli_store_opts *o,
 			    struct gv_scan_engine *engine,
 			    struct gv_cli_intel_scan **s_r)
@@ -145,8 +161,11 @@ int gv_cli_intel_scan_start(const struct gv_cli_store_opts *o,
 		snprintf(jdir, sizeof(jdir), "%s.journal", o->db);
 	else
 		snprintf(jdir, sizeof(jdir), "%s", cfg->journal_dir);
-	if (rc > 0 && mkdir(jdir, 0700) < 0 && errno != EEXIST) {
-		err = strerror(errno);
+	if (rc > 0 && mkdir_p(jdir) < 0) {
+		static char ebuf[4400];
+		snprintf(ebuf, sizeof(ebuf), "journal dir %.4200s: %s", jdir,
+			 strerror(errno));
+		err = ebuf;
 		rc = -1;
 	}
 	struct gv_intel_recorder_settings rs = {

@@ -72,13 +72,29 @@ struct batch {
 	struct intel_agg stat; /* (day,kind,entity) */
 };
 
-/* The current event being ingested. */
+/* The current event being ingested. seen[] holds the entities already
+ * counted for it, so a URL linked five times counts one message. */
 struct ev_ctx {
 	struct batch *b;
 	const struct gv_intel_event *ev;
 	int64_t id, ts, day;
 	bool mal;
+	int64_t seen[1024];
+	size_t n_seen;
+	bool last_first; /* the last touch() met its entity for the first time */
 };
+
+/* true the first time id is met in this event (past 1024 distinct
+ * entities, every later sighting counts: a bound on work per event). */
+static bool first_time(struct ev_ctx *e, int64_t id)
+{
+	for (size_t i = 0; i < e->n_seen; i++)
+		if (e->seen[i] == id)
+			return false;
+	if (e->n_seen < GV_ARRAY_LEN(e->seen))
+		e->seen[e->n_seen++] = id;
+	return true;
+}
 
 /* Resolves a value to an entity (normalised copy), records the edge from
  * the message and the sighting. Returns the id, 0 when the value is empty
@@ -87,6 +103,7 @@ static int64_t touch(struct ev_ctx *e, enum gv_intel_kind kind,
 		     const char *value, enum gv_intel_rel role,
 		     const char **error_r)
 {
+	e->last_first = false;
 	if (value == NULL || *value == '\0')
 		return 0;
 	char *v = gv_pstrndup(e->b->pool, value, strnlen(value, 4096));
@@ -101,7 +118,9 @@ static int64_t touch(struct ev_ctx *e, enum gv_intel_kind kind,
 		if (intel_sql_run(e->b->st, &q_edge_ins, p, 3, NULL, NULL,
 				  error_r) < 0)
 			return -1;
-		intel_agg_add(&e->b->ent, id, 0, 0, e->ts, e->mal, 0);
+		e->last_first = first_time(e, id);
+		if (e->last_first)
+			intel_agg_add(&e->b->ent, id, 0, 0, e->ts, e->mal, 0);
 	}
 	return id;
 }
@@ -113,9 +132,11 @@ static void relate(struct ev_ctx *e, int64_t src, enum gv_intel_rel type,
 		intel_agg_add(&e->b->rel, src, type, dst, e->ts, e->mal, 0);
 }
 
+/* Per-day frequency: called right after the touch() that resolved id, so
+ * it counts the message once only when that touch was the first. */
 static void stat(struct ev_ctx *e, enum gv_intel_kind kind, int64_t id)
 {
-	if (id > 0)
+	if (id > 0 && e->last_first)
 		intel_agg_add(&e->b->stat, e->day, kind, id, e->ts, e->mal, 0);
 }
 
@@ -185,8 +206,8 @@ static int add_parts(struct ev_ctx *e, int64_t sender, int64_t campaign,
 				  GV_REL_TARGETS, error_r);
 		if (u < 0)
 			return -1;
-		if (u == 0)
-			continue;
+		if (u == 0 || !e->last_first)
+			continue; /* invalid, or this user listed twice */
 		intel_agg_add(&e->b->target, e->day, u, 0, e->ts, e->mal,
 			      ev->score);
 		if (campaign > 0) {

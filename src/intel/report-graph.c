@@ -244,10 +244,8 @@ static const struct gv_sql_stmt q_rec_lookalike = {
 	"SELECT f.analyzer, f.rule, f.evidence, count(DISTINCT e.id)"
 	" FROM finding f JOIN event e ON e.id = f.event"
 	" WHERE e.ts BETWEEN $1 AND $2 AND (lower(f.rule) LIKE '%lookalike%'"
-	" OR lower(f.rule) LIKE '%impersonat%' OR lower(f.rule) LIKE"
-	" '%homoglyph%' OR lower(f.rule) LIKE '%typosquat%'"
-	" OR lower(f.analyzer) LIKE '%lookalike%'"
-	" OR lower(f.analyzer) LIKE '%impersonat%')"
+	" OR lower(f.rule) LIKE '%homoglyph%' OR lower(f.rule) LIKE"
+	" '%typosquat%' OR lower(f.analyzer) LIKE '%lookalike%')"
 	" GROUP BY f.analyzer, f.rule, f.evidence ORDER BY 4 DESC LIMIT $3",
 	NULL
 };

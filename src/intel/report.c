@@ -169,7 +169,11 @@ static int malware(struct gv_intel_store *st,
 	return intel_sql_run(st, &q_daily, p, 3, daily_cb, daily, error_r);
 }
 
-/* ---- campaigns ---- */
+/* ---- campaigns ----
+ * Attributed campaigns (named by a feed through an indicator hit) are
+ * always listed; ingest-time clusters ("attachment:<sha256>",
+ * "lure:<domain>/<path shape>", "infra:<a.b.c.0/24>",
+ * "sender-domain:<domain>") only once they hold two messages. */
 
 static const struct gv_sql_stmt q_campaigns = {
 	73,
@@ -177,7 +181,10 @@ static const struct gv_sql_stmt q_campaigns = {
 	" sum(CASE WHEN e.action >= 2 THEN 1 ELSE 0 END), min(e.ts),"
 	" max(e.ts), c.id FROM event e JOIN entity c ON c.id = e.campaign"
 	" WHERE e.ts BETWEEN $1 AND $2 GROUP BY c.id, c.value, c.name"
-	" HAVING count(*) >= 2 ORDER BY 3 DESC, c.value LIMIT $3",
+	" HAVING count(*) >= 2 OR (c.value NOT LIKE 'attachment:%'"
+	" AND c.value NOT LIKE 'lure:%' AND c.value NOT LIKE 'infra:%'"
+	" AND c.value NOT LIKE 'sender-domain:%')"
+	" ORDER BY 3 DESC, c.value LIMIT $3",
 	NULL
 };
 static const struct gv_sql_stmt q_campaign_targets = {
