@@ -237,6 +237,36 @@ static int import_json(struct intel_import *im, const unsigned char *data,
 	return rc;
 }
 
+/* One document in one transaction; the format comes from the name. */
+static int import_data(struct gv_intel_store *st, const char *name,
+		       const unsigned char *data, size_t len,
+		       struct intel_import *tmpl, const char **error_r)
+{
+	struct intel_import im = *tmpl;
+	im.file = name;
+	im.pool = gv_pool_new(65536);
+	const char *base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	int rc = intel_begin(st, error_r);
+	if (rc > 0)
+		rc = intel_entity_id(st, GV_ENT_FEED, base, im.now, &im.feed_id,
+				     error_r);
+	if (rc > 0) {
+		if (has_suffix(name, ".json"))
+			rc = import_json(&im, data, len, error_r);
+		else
+			rc = intel_import_lines(&im, data, len,
+						has_suffix(name, ".csv"),
+						error_r);
+	}
+	if (rc > 0)
+		rc = intel_commit(st, error_r);
+	else
+		intel_rollback(st);
+	gv_pool_free(&im.pool);
+	return rc;
+}
+
 static int import_file(struct gv_intel_store *st, const char *path,
 		       struct intel_import *tmpl, const char **error_r)
 {
@@ -259,28 +289,7 @@ static int import_file(struct gv_intel_store *st, const char *path,
 		*error_r = buf;
 		return -1;
 	}
-	struct intel_import im = *tmpl;
-	im.file = path;
-	im.pool = gv_pool_new(65536);
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	int rc = intel_begin(st, error_r);
-	if (rc > 0)
-		rc = intel_entity_id(st, GV_ENT_FEED, base, im.now, &im.feed_id,
-				     error_r);
-	if (rc > 0) {
-		if (has_suffix(path, ".json"))
-			rc = import_json(&im, data, len, error_r);
-		else
-			rc = intel_import_lines(&im, data, len,
-						has_suffix(path, ".csv"),
-						error_r);
-	}
-	if (rc > 0)
-		rc = intel_commit(st, error_r);
-	else
-		intel_rollback(st);
-	gv_pool_free(&im.pool);
+	int rc = import_data(st, path, data, len, tmpl, error_r);
 	gv_free(data);
 	return rc;
 }
@@ -345,6 +354,34 @@ static int walk(struct gv_intel_store *st, const char *path, int depth,
 	}
 	gv_free(names);
 	return ret;
+}
+
+int gv_intel_import_buffer(struct gv_intel_store *st, const char *name,
+			   const unsigned char *data, size_t len,
+			   const struct gv_intel_warninglist *wl,
+			   const struct gv_intel_import_limits *limits,
+			   struct gv_intel_import_stats *stats, FILE *report,
+			   const char **error_r)
+{
+	static const struct gv_intel_import_limits defaults = { 0 };
+	const struct gv_intel_import_limits *lim = limits ? limits : &defaults;
+	struct intel_import tmpl = { .st = st,
+				     .wl = wl,
+				     .limits = lim,
+				     .stats = stats,
+				     .report = report,
+				     .now = (int64_t)time(NULL) };
+	size_t max = lim->max_file_size ? lim->max_file_size :
+					  (size_t)64 << 20;
+	if (len > max) {
+		*error_r = "document larger than the import limit";
+		return -1;
+	}
+	stats->files++;
+	int rc = import_data(st, name, data, len, &tmpl, error_r);
+	if (rc < 0)
+		stats->files_refused++;
+	return rc;
 }
 
 int gv_intel_import_path(struct gv_intel_store *st, const char *path,

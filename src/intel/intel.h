@@ -251,6 +251,15 @@ int gv_intel_import_path(struct gv_intel_store *store, const char *path,
 			 struct gv_intel_import_stats *stats, FILE *report,
 			 const char **error_r);
 
+/* The same for one document in memory; name decides the format (*.json,
+ * *.csv, else a plain list) and names the feed. */
+int gv_intel_import_buffer(struct gv_intel_store *st, const char *name,
+			   const unsigned char *data, size_t len,
+			   const struct gv_intel_warninglist *wl,
+			   const struct gv_intel_import_limits *limits,
+			   struct gv_intel_import_stats *stats, FILE *report,
+			   const char **error_r);
+
 /* ---- STIX pattern subset (comparison expressions) ---- */
 
 enum gv_stix_op { GV_STIX_EQ, GV_STIX_LIKE, GV_STIX_MATCHES };
