@@ -273,6 +273,11 @@ static int read_entry(struct gvf_walk *w, struct archive *a, struct memsrc *m,
 					      "%zu compressed (ratio limit %u)",
 					      buf->len, consumed,
 					      w->lim.max_ratio));
+			/* The attachment is a decompression bomb: that alone
+			 * quarantines it, and whatever else it holds is most
+			 * likely more of the same (42.zip has 65536 leaves).
+			 * Stop the whole walk instead of burning the budget. */
+			w->stop = true;
 			return -2;
 		}
 		if (gvf_should_stop(w, path))
