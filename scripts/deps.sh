@@ -15,7 +15,7 @@ libgmime-3.0-dev libhyperscan-dev libyara-dev libarchive-dev libmagic-dev
 libmilter-dev libsqlite3-dev libpq-dev libicu-dev libidn2-dev libpsl-dev
 publicsuffix libmicrohttpd-dev libjansson-dev libsodium-dev
 libcurl4-openssl-dev libcyaml-dev libcmocka-dev python3 zip unzip p7zip-full
-file"
+file zlib1g-dev libglib2.0-dev"
 SERVERS="postfix swaks dovecot-imapd unbound postgresql sqlite3 curl
 rspamd spamassassin spamc spamd clamav clamav-daemon dnstwist time
 dnsutils"
