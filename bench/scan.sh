@@ -36,7 +36,7 @@ printf "%-13s %10s %9s %7s %9s\n" scanner "msg/CPU-s" "msg/s" "MB/s" "RSS MiB"
 
 # --- geneva: one process, measured by its own rusage ---
 /usr/bin/time -f "%U %S %e %M" -o $W/gv.time ./build/src/cli/geneva scan --json $W/corpus >/dev/null 2>&1 || true
-read u s e m < $W/gv.time
+read u s e m < <(tail -n 1 $W/gv.time)
 GV_CPU=$(awk -v u=$u -v s=$s 'BEGIN{print u+s}')
 GV_RSS=$(awk -v m=$m 'BEGIN{printf "%.1f", m/1024}')
 result geneva $GV_CPU $e $GV_RSS | tee $W/gv.row
@@ -62,7 +62,7 @@ wait_port 127.0.0.1 21333 240
 # warm up (first scans compile Hyperscan databases)
 rspamc -h 127.0.0.1:21333 -n 4 $(ls -d $W/corpus/* | head -20) >/dev/null 2>&1 || true
 sleep 2
-PIDS=$(pgrep -f "rspamd.*$R" | tr '\n' ' ')
+PIDS=$(pgrep -x rspamd | tr "\n" " ")
 C0=$(cpu_of $PIDS); T0=$(date +%s.%N)
 rspamc -h 127.0.0.1:21333 -n 8 $W/corpus >/dev/null 2>&1 || true
 T1=$(date +%s.%N); C1=$(cpu_of $PIDS)

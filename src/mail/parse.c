@@ -52,7 +52,8 @@ void gv_mail_add_anomaly(struct gv_pool *pool, struct gv_mail_message *msg,
 	va_end(ap);
 	struct gv_mail_anomaly *a = &msg->anomalies[msg->n_anomalies++];
 	a->code = code;
-	a->part = part ? part : "";
+	/* callers may pass a path on their stack: keep a copy */
+	a->part = part && *part ? gv_pstrdup(pool, part) : "";
 	a->detail = gv_pstrdup(pool, detail);
 }
 
