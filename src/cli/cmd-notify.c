@@ -97,17 +97,17 @@ static int from_json(const char *path, struct rcpts *r)
 }
 
 /* Users near campaign:ID in the store (neighbours report, depth 2). */
-static int from_store(const char *config, const char *campaign,
-		      struct rcpts *r)
+static int from_store(const char *config, const char *uri,
+		      const char *campaign, struct rcpts *r)
 {
 	struct gv_intel_config *ic = NULL;
 	struct gv_intel_store *st = NULL;
 	const char *err = NULL;
 	char *doc = NULL, entity[600];
 	int ret = -1;
-	if (gv_intel_config_load(config, &ic, &err) < 0)
+	if (uri == NULL && gv_intel_config_load(config, &ic, &err) < 0)
 		goto fail;
-	struct gv_intel_store_settings ss = { .uri = ic->store };
+	struct gv_intel_store_settings ss = { .uri = uri ? uri : ic->store };
 	if (gv_intel_store_open(&ss, &st, &err) < 0)
 		goto fail;
 	snprintf(entity, sizeof(entity), "campaign:%s", campaign);
@@ -148,6 +148,7 @@ static void usage(FILE *out)
 		"Send a notice to every user targeted by a campaign "
 		"(through alerts.mail).\n\n"
 		"  -c, --config FILE   geneva.yaml (intel: store, alerts: mail)\n"
+		"      --db PATH | --store URI  intel store (else intel.store)\n"
 		"      --campaign ID   users targeted by campaign ID (intel "
 		"store)\n"
 		"      --recipients F  one address per line\n"
@@ -168,11 +169,13 @@ int gv_cmd_notify(int argc, char **argv)
 		{ "notice", required_argument, NULL, 'N' },
 		{ "spool", required_argument, NULL, 'p' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = DEFAULT_CONFIG, *campaign = NULL, *rfile = NULL;
-	const char *jfile = NULL, *nfile = NULL, *spool = NULL;
+	const char *jfile = NULL, *nfile = NULL, *spool = NULL, *uri = NULL;
 	bool dry = false;
 	int c;
 	optind = 1;
@@ -185,6 +188,8 @@ int gv_cmd_notify(int argc, char **argv)
 		case 'N': nfile = optarg; break;
 		case 'p': spool = optarg; break;
 		case 'n': dry = true; break;
+		case 'd': /* a plain path is a SQLite store */
+		case 'u': uri = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -202,7 +207,7 @@ int gv_cmd_notify(int argc, char **argv)
 	if ((rfile && from_lines(rfile, &r) < 0) ||
 	    (jfile && from_json(jfile, &r) < 0) ||
 	    (campaign && !rfile && !jfile &&
-	     from_store(config, campaign, &r) < 0))
+	     from_store(config, uri, campaign, &r) < 0))
 		goto out;
 	char text[2048];
 	if (nfile) {
