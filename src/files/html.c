@@ -12,6 +12,7 @@
 
 #define HTML_LARGE_BASE64 (64 * 1024)
 #define HTML_MAX_DATA_URIS 64
+#define HTML_MAX_CHECK ((size_t)16 * 1024 * 1024)
 
 static bool b64char(unsigned char c)
 {
@@ -71,7 +72,9 @@ static void data_uris(struct gvf_walk *w, const struct gvf_item *it)
 int gvf_html(struct gvf_walk *w, const struct gvf_item *it)
 {
 	const unsigned char *d = it->data;
-	size_t len = it->len;
+	/* Smuggling pages carry their payload in the first megabytes; the
+	 * keyword checks look at 16 MiB at most (data: URIs: everything). */
+	size_t len = it->len > HTML_MAX_CHECK ? HTML_MAX_CHECK : it->len;
 	bool decode = gvf_contains_ci(d, len, "atob(") ||
 		      gvf_contains_ci(d, len, "base64ToArrayBuffer") ||
 		      gvf_contains_ci(d, len, "Uint8Array");

@@ -161,6 +161,12 @@ static void read_stream(const struct cfb *c, const struct cfb_entry *e,
 	size_t want = e->size > c->budget ? c->budget : (size_t)e->size;
 
 	*cut_r = e->size > c->budget;
+	/* A chain cannot hold more than the file (or the mini stream): do not
+	 * allocate what a lying directory entry claims. */
+	if (e->size >= c->cutoff && want > c->len)
+		want = c->len;
+	if (e->size < c->cutoff && want > c->ministream_len)
+		want = c->ministream_len;
 	if (e->size >= c->cutoff) {
 		(void)read_chain(c, e->start, want, out_r, len_r);
 		return;
@@ -300,7 +306,8 @@ static void on_stream(struct gvf_walk *w, const struct gvf_item *it,
 			    "cannot be inspected");
 		return;
 	}
-	if (!gvf_account(w, it->path, e->size < c->budget ? e->size : c->budget))
+	if (!gvf_account(w, it->path, e->size < c->budget ?
+			 (e->size < c->len ? e->size : c->len) : c->budget))
 		return;
 	read_stream(c, e, &d, &len, &cut);
 	if (cut)

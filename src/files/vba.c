@@ -15,7 +15,8 @@
 
 #define OVBA_CHUNK 4096
 #define VBA_MAX_MODULES 256
-#define VBA_MAX_SOURCE ((size_t)16 * 1024 * 1024)
+/* Real macro modules are kilobytes; 2 MiB keeps the keyword scan cheap. */
+#define VBA_MAX_SOURCE ((size_t)2 * 1024 * 1024)
 
 int gvf_ovba_decompress(const unsigned char *data, size_t len,
 			struct gv_buf *out)
@@ -188,8 +189,11 @@ static size_t count_word(const unsigned char *s, size_t len, const char *word,
 {
 	size_t n = 0, wl = strlen(word);
 
+	unsigned char first = (unsigned char)(word[0] | 0x20);
+
 	for (size_t i = 0; i + wl <= len && n < cap; i++)
-		if (strncasecmp((const char *)s + i, word, wl) == 0 &&
+		if ((s[i] | 0x20) == first &&
+		    strncasecmp((const char *)s + i, word, wl) == 0 &&
 		    word_at(s, len, i, wl))
 			n++;
 	return n;
