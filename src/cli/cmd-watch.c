@@ -160,7 +160,7 @@ static int run_loop(struct gv_watch *w, struct watch_run *r, bool follow,
 		    const char *state, uint32_t poll_ms)
 {
 	const char *err = NULL;
-	uint64_t last_save = gv_now_ms();
+	uint64_t last_save = gv_now_ms(), save_cost = 0;
 	do {
 		unsigned before = r->found;
 		if (gv_watch_poll(w, &err) < 0) {
@@ -168,15 +168,19 @@ static int run_loop(struct gv_watch *w, struct watch_run *r, bool follow,
 			return 2;
 		}
 		/* save right after findings so a restart does not repeat them;
-		 * else at most every 2 s */
+		 * else every 2 s, or less often when the state is big (at most
+		 * 5 % of the time goes to saving) */
+		uint64_t every = save_cost * 20 > 2000 ? save_cost * 20 : 2000;
 		if (state && gv_watch_state_dirty(w) &&
 		    (r->found != before || !follow ||
-		     gv_now_ms() - last_save > 2000)) {
+		     gv_now_ms() - last_save > every)) {
+			uint64_t t0 = gv_now_ms();
 			if (gv_watch_state_save(w, state, &err) < 0) {
 				fprintf(stderr, "geneva: %s: %s\n", state, err);
 				return 2;
 			}
 			last_save = gv_now_ms();
+			save_cost = last_save - t0;
 		}
 		if (r->alerts)
 			gv_alerts_flush(r->alerts, 0);

@@ -130,6 +130,16 @@ static bool dedup_hit(struct gv_alerts *a, const char *key, int64_t t)
 	return hit;
 }
 
+/* Undoes the record of a key whose alert could not be queued, so that
+ * the caller's retry is not taken for a duplicate. */
+static void dedup_forget(struct gv_alerts *a, const char *key)
+{
+	uint64_t h = gv_hash64(key, strlen(key), 1);
+	for (size_t i = 0; i < a->n_dedup; i++)
+		if (a->dedup[i].hash == h)
+			a->dedup[i] = a->dedup[--a->n_dedup];
+}
+
 static bool team_rate_ok(struct gv_alerts *a, int64_t now)
 {
 	if (now / 60 != a->minute) {
@@ -216,8 +226,10 @@ int gv_alert_emit(struct gv_alerts *a, const struct gv_alert *alert,
 		gv_log(GV_LOG_INFO, "alert: id=%s duplicate of key=%s", id, key);
 		return 0;
 	}
-	if (outbox_dirs(a, error_r) < 0)
+	if (outbox_dirs(a, error_r) < 0) {
+		dedup_forget(a, key);
 		return -1;
+	}
 	char *json = gv_alert_to_json(&al, id);
 	int r = 1;
 	if (a->cfg.webhook_url && (int)al.severity >= a->cfg.webhook_min_severity)
@@ -230,6 +242,7 @@ int gv_alert_emit(struct gv_alerts *a, const struct gv_alert *alert,
 	    (int)al.severity >= a->cfg.user_min_severity)
 		r = queue_mail(a, &al, id, true, error_r);
 	if (r < 0) {
+		dedup_forget(a, key);
 		gv_free(json);
 		return -1;
 	}
