@@ -125,6 +125,38 @@ static void test_partial_and_restart(void **state)
 	gv_watch_free(&w);
 }
 
+/* A session that already alerted is saved with its flag: its logout
+ * after a restart raises nothing new. */
+static void test_open_session_survives_restart(void **state)
+{
+	(void)state;
+	struct got g = { 0 };
+	const char *err = NULL;
+	unlink(logp);
+	unlink(statep);
+	struct gv_watch *w = open_watch(&g);
+	append(logp, "Nov 26 11:00:00 imap-login: Info: Login: user=<m1>, "
+		     "rip=10.0.0.7, mpid=5, session=<ms1>\n"
+		     "Nov 26 11:00:01 stats: Info: {\"event\":\"imap_command_"
+		     "finished\",\"fields\":{\"user\":\"m1\",\"session\":"
+		     "\"ms1\",\"cmd_name\":\"UID FETCH\",\"cmd_args\":"
+		     "\"1:* (BODY.PEEK[])\",\"tagged_reply_state\":\"OK\","
+		     "\"bytes_out\":9000000,\"mailbox\":\"INBOX\"}}\n");
+	assert_int_equal(gv_watch_poll(w, &err), 2);
+	assert_int_equal(g.n, 1);
+	save_and_free(&w);
+	w = open_watch(&g);
+	append(logp, "Nov 26 11:00:09 imap(m1)<5><ms1>: Info: Disconnected: "
+		     "Logged out in=1 out=9000100 body_count=420 "
+		     "body_bytes=9000000\n");
+	assert_int_equal(gv_watch_poll(w, &err), 1);
+	assert_int_equal(g.n, 1);
+	struct gv_watch_stats st;
+	gv_watch_get_stats(w, &st);
+	assert_int_equal(st.sessions_open, 0);
+	gv_watch_free(&w);
+}
+
 static void test_rotation(void **state)
 {
 	(void)state;
@@ -205,6 +237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_partial_and_restart),
+		cmocka_unit_test(test_open_session_survives_restart),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_long_line_and_bad_state),
 	};
