@@ -1,0 +1,431 @@
+/*
+ * Brand index: build (gap table, bit filter, automaton) and match. See the
+ * top of brand-index.c for the design. gv_brand_index_match() only reads
+ * the index and keeps its state on the stack, so threads may share a built
+ * index.
+ */
+#include "domains/domains-private.h"
+
+#include <string.h>
+
+#define MAX_LABELS 128
+
+/* ---- hashing of (prefix, suffix) pairs ---- */
+
+#define POLY 0x100000001b3ULL
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+/* ph[i] hashes s[0..i), sh[j] hashes s[j..n); both depend only on the
+ * characters they cover, so equal prefixes/suffixes of different strings
+ * hash alike. */
+static void pair_hashes(const char *s, size_t n, uint64_t *ph, uint64_t *sh)
+{
+	ph[0] = 0x9e3779b97f4a7c15ULL;
+	for (size_t i = 0; i < n; i++)
+		ph[i + 1] = (ph[i] ^ (unsigned char)s[i]) * POLY;
+	sh[n] = 0x7f4a7c159e3779b9ULL;
+	for (size_t j = n; j > 0; j--)
+		sh[j - 1] = (sh[j] ^ (unsigned char)s[j - 1]) * POLY;
+}
+
+static uint64_t pair_key(uint64_t pre_h, size_t pre, uint64_t suf_h, size_t suf)
+{
+	return mix(pre_h ^ (suf_h << 17 | suf_h >> 47) ^ ((uint64_t)pre << 40) ^
+		   ((uint64_t)suf << 52));
+}
+
+static void gap_insert(struct gv_brand_index *idx, uint64_t h, uint32_t brand,
+		       size_t pre, size_t suf, size_t gap)
+{
+	size_t i = h & idx->gap_mask;
+	while (idx->gap[i].brand != GV_GAP_EMPTY)
+		i = (i + 1) & idx->gap_mask;
+	idx->gap[i] = (struct gap_entry){ .h = h, .brand = brand,
+		.pre = (uint8_t)pre, .suf = (uint8_t)suf, .gap = (uint8_t)gap };
+	uint32_t bit = (uint32_t)(h >> 44) & (GV_BLOOM_BITS - 1);
+	idx->bloom[bit / 64] |= 1ULL << (bit % 64);
+}
+
+void gv_brand_index_build(struct gv_brand_index *idx)
+{
+	if (idx->built)
+		return;
+	size_t entries = 0;
+	for (size_t b = 0; b < idx->n_brands; b++)
+		entries += 3 * (idx->brands[b].key_len + 1);
+	size_t cap = 64;
+	while (cap < entries * 2)
+		cap *= 2;
+	idx->gap = gv_malloc(gv_mul_size(cap, sizeof(*idx->gap)));
+	for (size_t i = 0; i < cap; i++)
+		idx->gap[i].brand = GV_GAP_EMPTY;
+	idx->gap_mask = cap - 1;
+	idx->bloom = gv_calloc(GV_BLOOM_BITS / 64, sizeof(uint64_t));
+	idx->ac = gv_ac_new();
+
+	uint64_t ph[GV_KEY_MAX + 1], sh[GV_KEY_MAX + 1];
+	for (size_t b = 0; b < idx->n_brands; b++) {
+		const struct brand *br = &idx->brands[b];
+		size_t m = br->key_len;
+		if (m >= 256)
+			continue; /* cannot be a label's key; keep the table small */
+		pair_hashes(br->key, m, ph, sh);
+		for (size_t i = 0; i <= m; i++)
+			for (size_t g = 0; g <= br->max_gap && i + g <= m; g++)
+				gap_insert(idx, pair_key(ph[i], i, sh[i + g], m - i - g),
+					   (uint32_t)b, i, m - i - g, g);
+		if (m < 3)
+			continue;
+		/* k+1 pieces: one of them survives k edits */
+		size_t pieces = br->k_ac + 1, off = 0;
+		for (size_t p = 0; p < pieces; p++) {
+			size_t plen = (m - off) / (pieces - p);
+			gv_ac_add(idx->ac, br->key + off, plen, (uint32_t)b);
+			off += plen;
+		}
+	}
+	gv_ac_build(idx->ac);
+	char key[GV_KEY_MAX];
+	for (size_t i = 0; gv_keywords[i] != NULL; i++) {
+		int n = gv_domain_key(gv_keywords[i], strlen(gv_keywords[i]), key,
+				      sizeof(key));
+		if (n > 0)
+			gv_strset_add(&idx->keywords, key, (size_t)n);
+	}
+	idx->built = true;
+}
+
+/* ---- matching ---- */
+
+enum cand_kind { CAND_WHOLE, CAND_DOT, CAND_SUB };
+
+struct cand {
+	uint32_t brand;
+	enum cand_kind kind;
+	unsigned dist;
+	size_t label;	/* label index (for CAND_DOT: the registrable one) */
+	size_t ws, we;	/* window in the key text (CAND_SUB) */
+};
+
+struct query {
+	const struct gv_brand_index *idx;
+	const struct gv_domain_name *name;
+	char text[GV_KEY_MAX];	/* keys of the labels before the suffix */
+	size_t text_len;
+	size_t ls[MAX_LABELS], le[MAX_LABELS]; /* label spans in text */
+	size_t al[MAX_LABELS], ae[MAX_LABELS]; /* same labels in name->ascii */
+	size_t n_labels;
+	struct cand c[GV_DOMAINS_DEFAULT_CANDIDATES];
+	size_t n_cands, max_cands;
+};
+
+static bool cand_seen(const struct query *q, uint32_t brand, enum cand_kind kind,
+		      size_t label)
+{
+	for (size_t i = 0; i < q->n_cands; i++)
+		if (q->c[i].brand == brand && q->c[i].label == label &&
+		    q->c[i].kind == kind)
+			return true;
+	return false;
+}
+
+static void cand_add(struct query *q, struct cand c)
+{
+	if (q->n_cands < q->max_cands)
+		q->c[q->n_cands++] = c;
+}
+
+/* Gap-table look-ups of one string s (a label, or two joined). */
+static void gap_lookup(struct query *q, const char *s, size_t n,
+		       enum cand_kind kind, size_t label)
+{
+	const struct gv_brand_index *idx = q->idx;
+	uint64_t ph[GV_KEY_MAX + 1], sh[GV_KEY_MAX + 1];
+	if (n >= 256)
+		return;
+	pair_hashes(s, n, ph, sh);
+	for (size_t a = 0; a <= n; a++)
+		for (size_t g = 0; g <= 2 && a + g <= n; g++) {
+			uint64_t h = pair_key(ph[a], a, sh[a + g], n - a - g);
+			uint32_t bit = (uint32_t)(h >> 44) & (GV_BLOOM_BITS - 1);
+			if ((idx->bloom[bit / 64] & (1ULL << (bit % 64))) == 0)
+				continue;
+			for (size_t i = h & idx->gap_mask;
+			     idx->gap[i].brand != GV_GAP_EMPTY;
+			     i = (i + 1) & idx->gap_mask) {
+				const struct gap_entry *e = &idx->gap[i];
+				if (e->h != h || e->pre != a || e->suf != n - a - g)
+					continue;
+				const struct brand *br = &idx->brands[e->brand];
+				unsigned edit = e->gap > g ? e->gap : (unsigned)g;
+				if (edit > br->max_gap ||
+				    memcmp(br->key, s, a) != 0 ||
+				    memcmp(br->key + br->key_len - e->suf,
+					   s + n - e->suf, e->suf) != 0 ||
+				    cand_seen(q, e->brand, kind, label))
+					continue;
+				unsigned d = gv_osa_distance(br->key, br->key_len,
+							     s, n, 2);
+				cand_add(q, (struct cand){ .brand = e->brand,
+					.kind = kind, .dist = d, .label = label });
+			}
+		}
+}
+
+static size_t label_of(const struct query *q, size_t pos)
+{
+	size_t l = 0;
+	while (l + 1 < q->n_labels && pos >= q->ls[l + 1])
+		l++;
+	return l;
+}
+
+/* Automaton hit: verify brand `value` around the label holding `end`. */
+static bool ac_hit(void *ctx, uint32_t value, size_t end)
+{
+	struct query *q = ctx;
+	const struct brand *br = &q->idx->brands[value];
+	size_t l = label_of(q, end - 1);
+	if (cand_seen(q, value, CAND_WHOLE, l) || cand_seen(q, value, CAND_SUB, l))
+		return true;
+	const char *lab = q->text + q->ls[l];
+	size_t llen = q->le[l] - q->ls[l];
+	unsigned d = gv_osa_distance(br->key, br->key_len, lab, llen, br->k_ac);
+	if (d <= br->k_ac) {
+		cand_add(q, (struct cand){ .brand = value, .kind = CAND_WHOLE,
+			.dist = d, .label = l });
+		return true;
+	}
+	unsigned ksub = br->key_len >= 8 ? 1 : 0;
+	size_t ws = 0, we = 0;
+	d = gv_substring_distance(br->key, br->key_len, lab, llen, ksub, &ws, &we);
+	if (d <= ksub)
+		cand_add(q, (struct cand){ .brand = value, .kind = CAND_SUB,
+			.dist = d, .label = l, .ws = q->ls[l] + ws,
+			.we = q->ls[l] + we });
+	return true;
+}
+
+/* Splits the label part of the name (before the suffix) into labels and
+ * their keys. 1 ok, -1 cannot key (bad input). */
+static int build_text(struct query *q)
+{
+	const struct gv_domain_name *n = q->name;
+	size_t part_end = n->suffix_off == n->ascii_len && n->registrable_off == n->ascii_len
+				  ? n->ascii_len
+				  : n->suffix_off - 1;
+	/* count ascii labels in the part, then walk unicode labels alike */
+	size_t n_lab = 1;
+	for (size_t i = 0; i < part_end; i++)
+		n_lab += n->ascii[i] == '.';
+	if (n_lab > MAX_LABELS)
+		return -1;
+	const char *u = n->unicode;
+	size_t upos = 0, apos = 0;
+	q->text_len = 0;
+	q->n_labels = 0;
+	for (size_t k = 0; k < n_lab; k++) {
+		const char *ud = memchr(u + upos, '.', n->unicode_len - upos);
+		size_t uend = ud != NULL ? (size_t)(ud - u) : n->unicode_len;
+		const char *ad = memchr(n->ascii + apos, '.', n->ascii_len - apos);
+		size_t aend = ad != NULL ? (size_t)(ad - n->ascii) : n->ascii_len;
+		if (q->text_len + (k > 0) >= sizeof(q->text))
+			return -1;
+		if (k > 0)
+			q->text[q->text_len++] = '.';
+		int kl = gv_domain_key(u + upos, uend - upos, q->text + q->text_len,
+				       sizeof(q->text) - q->text_len);
+		if (kl < 0)
+			return -1;
+		q->ls[k] = q->text_len;
+		q->le[k] = q->text_len + (size_t)kl;
+		q->al[k] = apos;
+		q->ae[k] = aend;
+		q->text_len += (size_t)kl;
+		q->n_labels++;
+		upos = uend + 1;
+		apos = aend + 1;
+	}
+	return 1;
+}
+
+/* ---- scoring ---- */
+
+static bool is_boundary(char c)
+{
+	return c == '-' || (c >= '2' && c <= '9');
+}
+
+/* A side of a brand inside a label is harmless to accept when it is empty,
+ * separated by a hyphen or digit, a phishing keyword, "www" or the brand's
+ * own suffix (paypalcom). */
+static bool side_ok(const struct query *q, const struct brand *br,
+		    size_t from, size_t to, bool left)
+{
+	const char *t = q->text;
+	if (from == to)
+		return true;
+	if (left ? is_boundary(t[to - 1]) : is_boundary(t[from]))
+		return true;
+	size_t n = to - from;
+	if ((n == 3 && memcmp(t + from, "www", 3) == 0) ||
+	    (n == strlen(br->suffix) && memcmp(t + from, br->suffix, n) == 0))
+		return true;
+	return gv_strset_has(&q->idx->keywords, t + from, n);
+}
+
+static unsigned score_sub(const struct query *q, const struct cand *c,
+			  const struct brand *br, enum gv_domain_technique *t_r)
+{
+	size_t m = br->key_len, ls = q->ls[c->label], le = q->le[c->label];
+	if (m < 4)
+		return 0;
+	bool lok = side_ok(q, br, ls, c->ws, true);
+	bool rok = side_ok(q, br, c->we, le, false);
+	if (m <= 6 ? !(lok && rok) : !(lok || rok))
+		return 0;
+	if (c->label + 1 < q->n_labels) {
+		*t_r = GV_TECH_BRAND_IN_SUBDOMAIN;
+		return 65 - 10 * c->dist;
+	}
+	const char *t = q->text;
+	size_t rn = le - c->we;
+	if (c->ws == ls && rn > 0 && rn <= 2 && t[le - 1] == 's' &&
+	    (rn == 1 || t[c->we] == 'e')) {
+		*t_r = GV_TECH_PLURAL;
+		return 85 - 10 * c->dist;
+	}
+	if ((c->ws == ls && rn == strlen(br->suffix) &&
+	     memcmp(t + c->we, br->suffix, rn) == 0)) {
+		*t_r = GV_TECH_VARIOUS;
+		return 80 - 10 * c->dist;
+	}
+	size_t s1 = c->ws > ls && t[c->ws - 1] == '-' ? 1 : 0;
+	size_t s2 = c->we < le && t[c->we] == '-' ? 1 : 0;
+	if ((c->ws == ls || gv_strset_has(&q->idx->keywords, t + ls, c->ws - ls - s1)) &&
+	    (c->we == le || gv_strset_has(&q->idx->keywords, t + c->we + s2, le - c->we - s2))) {
+		*t_r = GV_TECH_DICTIONARY;
+		return 85 - 10 * c->dist;
+	}
+	*t_r = GV_TECH_BRAND_IN_LABEL;
+	return 75 - 10 * c->dist;
+}
+
+static unsigned score_whole(const struct query *q, const struct cand *c,
+			    const struct brand *br, enum gv_domain_technique *t_r)
+{
+	const struct gv_domain_name *n = q->name;
+	size_t l = c->label;
+	const char *al = n->ascii + q->al[l];
+	size_t alen = q->ae[l] - q->al[l];
+	bool idn = alen >= 4 && memcmp(al, "xn--", 4) == 0;
+
+	if (l + 1 < q->n_labels) {
+		if (c->dist > 0 && br->key_len < 6)
+			return 0;
+		*t_r = GV_TECH_BRAND_IN_SUBDOMAIN;
+		return 85 - 10 * c->dist;
+	}
+	if (c->dist == 0) {
+		if (strlen(br->name) == alen && memcmp(br->name, al, alen) == 0) {
+			*t_r = GV_TECH_TLD_SWAP;
+			return 80;
+		}
+		*t_r = idn ? GV_TECH_IDN_HOMOGLYPH : GV_TECH_HOMOGLYPH;
+		return 95;
+	}
+	if (idn) {
+		*t_r = GV_TECH_IDN_HOMOGLYPH;
+	} else {
+		*t_r = gv_classify_typo(br->name, strlen(br->name), al, alen);
+		if (*t_r == GV_TECH_EDIT_DISTANCE || *t_r == GV_TECH_HOMOGLYPH)
+			*t_r = gv_classify_typo(br->key, br->key_len,
+						q->text + q->ls[l],
+						q->le[l] - q->ls[l]);
+		if (*t_r == GV_TECH_HOMOGLYPH)
+			*t_r = GV_TECH_EDIT_DISTANCE;
+	}
+	return c->dist == 1 ? 90 : 75;
+}
+
+static int pick_best(const struct query *q, struct gv_brand_match *m_r)
+{
+	unsigned best = 0;
+	const struct cand *bc = NULL;
+	enum gv_domain_technique bt = GV_TECH_NONE;
+	for (size_t i = 0; i < q->n_cands; i++) {
+		const struct cand *c = &q->c[i];
+		const struct brand *br = &q->idx->brands[c->brand];
+		enum gv_domain_technique t = GV_TECH_NONE;
+		unsigned s;
+		if (c->kind == CAND_SUB) {
+			s = score_sub(q, c, br, &t);
+		} else if (c->kind == CAND_DOT) {
+			t = GV_TECH_SUBDOMAIN;
+			s = 85;
+		} else {
+			s = score_whole(q, c, br, &t);
+		}
+		if (s > best) {
+			best = s;
+			bc = c;
+			bt = t;
+		}
+	}
+	if (bc == NULL)
+		return 0;
+	const struct gv_domain_name *n = q->name;
+	m_r->brand = q->idx->brands[bc->brand].domain;
+	m_r->technique = bt;
+	m_r->score = best;
+	m_r->distance = bc->dist;
+	memcpy(m_r->registrable, n->ascii + n->registrable_off,
+	       n->ascii_len - n->registrable_off + 1);
+	if (n->registrable_off == n->ascii_len)
+		memcpy(m_r->registrable, n->ascii, n->ascii_len + 1);
+	return 1;
+}
+
+int gv_brand_index_match(const struct gv_brand_index *idx, const char *domain,
+			 size_t len, struct gv_brand_match *m_r)
+{
+	struct gv_domain_name name;
+	struct query q;
+	const char *error;
+
+	if (!idx->built)
+		gv_brand_index_build((struct gv_brand_index *)idx);
+	if (gv_domain_normalize(domain, len, &idx->limits, &name, &error) < 0)
+		return -1;
+	const char *reg = name.ascii + name.registrable_off;
+	size_t reg_len = name.ascii_len - name.registrable_off;
+	if (reg_len > 0 && gv_strset_has(&idx->owned, reg, reg_len))
+		return 0;
+	if (reg_len > 0 && gv_strset_has(&idx->owned_any, reg,
+					 name.suffix_off - name.registrable_off - 1))
+		return 0;
+	q.idx = idx;
+	q.name = &name;
+	q.n_cands = 0;
+	q.max_cands = idx->limits.max_candidates;
+	if (build_text(&q) < 0)
+		return -1;
+	for (size_t l = 0; l < q.n_labels; l++)
+		gap_lookup(&q, q.text + q.ls[l], q.le[l] - q.ls[l], CAND_WHOLE, l);
+	if (q.n_labels >= 2) {
+		size_t l = q.n_labels - 1;
+		gap_lookup(&q, q.text + q.ls[l - 1], q.le[l] - q.ls[l - 1],
+			   CAND_DOT, l);
+	}
+	gv_ac_scan(idx->ac, q.text, q.text_len, ac_hit, &q);
+	return pick_best(&q, m_r);
+}

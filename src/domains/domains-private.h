@@ -1,0 +1,106 @@
+/* Internals shared by the files of src/domains/ (not a public interface). */
+#ifndef GV_DOMAINS_PRIVATE_H
+#define GV_DOMAINS_PRIVATE_H
+
+#include "domains/domains.h"
+
+#define GV_DOMAINS_DEFAULT_INPUT 1024
+#define GV_DOMAINS_DEFAULT_LINE 4096
+#define GV_DOMAINS_DEFAULT_BRANDS 100000
+#define GV_DOMAINS_DEFAULT_PERMS 200000
+#define GV_DOMAINS_DEFAULT_CANDIDATES 64
+/* Longest key (confusable skeleton) the matcher works on; a longer label
+ * part is matched on its first GV_KEY_MAX bytes. */
+#define GV_KEY_MAX 512
+
+/* Limits with defaults filled in. */
+void gv_domains_limits_fill(const struct gv_domains_limits *in,
+			    struct gv_domains_limits *out);
+
+/* ---- classify.c: distances and technique naming ---- */
+
+/* Optimal string alignment distance (Levenshtein plus adjacent
+ * transposition), or max+1 as soon as it exceeds max. Strings up to
+ * GV_KEY_MAX bytes; longer ones count as "far". */
+unsigned gv_osa_distance(const char *a, size_t alen, const char *b,
+			 size_t blen, unsigned max);
+/* Best approximate occurrence of pat inside text (free start and end in
+ * text). Returns the distance (or max+1 when none within max) and the
+ * window [*start_r, *end_r) in text. */
+unsigned gv_substring_distance(const char *pat, size_t plen, const char *text,
+			       size_t tlen, unsigned max, size_t *start_r,
+			       size_t *end_r);
+/* Names the typo that turns `brand` into `label` (both ASCII label parts,
+ * e.g. "paypal" / "paypa1l"): dnstwist's technique names where one fits,
+ * GV_TECH_EDIT_DISTANCE otherwise. */
+enum gv_domain_technique gv_classify_typo(const char *brand, size_t blen,
+					  const char *label, size_t llen);
+/* true when the (lowercase ASCII) word is one of the built-in phishing
+ * keywords (login, secure, verify, ...). */
+bool gv_is_keyword(const char *w, size_t len);
+/* The built-in keyword list (NULL-terminated) and common TLD list. */
+extern const char *const gv_keywords[];
+extern const char *const gv_common_tlds[];
+
+/* ---- brand index (brand-index.c builds, brand-match.c matches) ---- */
+
+#define GV_BLOOM_BITS (1u << 20)
+#define GV_GAP_EMPTY UINT32_MAX
+
+struct brand {
+	char *domain;	   /* as added, A-label form */
+	char *registrable; /* its registrable domain */
+	char *name;	   /* label part of the registrable domain */
+	char *suffix;	   /* public suffix */
+	char *key;	   /* confusable key of name */
+	size_t key_len;
+	unsigned max_gap;  /* gap table: edit region allowed */
+	unsigned k_ac;	   /* automaton: edits allowed on a whole label */
+};
+
+struct gap_entry {
+	uint64_t h;
+	uint32_t brand;
+	uint8_t pre, suf, gap;
+};
+
+struct strset {
+	char **items;
+	size_t cap, n;
+};
+
+struct gv_brand_index {
+	struct gv_domains_limits limits;
+	struct brand *brands;
+	size_t n_brands, cap_brands;
+	struct strset owned;	 /* registrable domains never reported */
+	struct strset owned_any; /* label parts owned under every suffix */
+	struct strset brand_set; /* brand registrables (dedup on add) */
+	struct strset keywords;	 /* keys of gv_keywords */
+	struct gap_entry *gap;
+	size_t gap_mask;
+	uint64_t *bloom;
+	struct gv_ac *ac;
+	bool built;
+};
+
+bool gv_strset_has(const struct strset *set, const char *s, size_t len);
+/* 1 added (a copy), 0 already there. */
+int gv_strset_add(struct strset *set, const char *s, size_t len);
+/* Builds the gap table, filter and automaton (brand-match.c). */
+void gv_brand_index_build(struct gv_brand_index *idx);
+
+/* ---- ac.c: Aho-Corasick automaton over bytes ---- */
+
+struct gv_ac;
+struct gv_ac *gv_ac_new(void);
+void gv_ac_free(struct gv_ac **ac);
+/* Adds a pattern with a caller value; before gv_ac_build only. */
+void gv_ac_add(struct gv_ac *ac, const char *pat, size_t len, uint32_t value);
+void gv_ac_build(struct gv_ac *ac);
+/* Calls fn(ctx, value, end) for each pattern occurrence ending at byte
+ * offset `end` (exclusive) of text. fn returns false to stop. */
+void gv_ac_scan(const struct gv_ac *ac, const char *text, size_t len,
+		bool (*fn)(void *ctx, uint32_t value, size_t end), void *ctx);
+
+#endif
