@@ -177,6 +177,85 @@ static void test_other_decoders_bad_input(void **state)
 	mangle_all("clam.7z", GVF_FMT_ARCHIVE);
 }
 
+/* A minimal OLE2 file ([MS-CFB], 512-byte sectors): sector 0 FAT, sector 1
+ * directory (root + one stream), sectors 2.. the stream (>= 4096 bytes, so
+ * not in the mini stream). */
+static unsigned char *build_ole2(const char *stream_name, const unsigned char *data,
+				 size_t len, size_t *len_r)
+{
+	size_t nsec = (len + 511) / 512, total = 512 * (3 + nsec);
+	unsigned char *f = calloc(1, total), *h = f, *fat = f + 512, *dir = f + 1024;
+	uint32_t v;
+
+	assert_true(len >= 4096 && nsec + 2 <= 128);
+	memcpy(h, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+	h[0x18] = 0x3E; h[0x1A] = 3; h[0x1C] = 0xFE; h[0x1D] = 0xFF;
+	h[0x1E] = 9; h[0x20] = 6;
+	h[0x2C] = 1;				/* one FAT sector */
+	h[0x30] = 1;				/* directory at sector 1 */
+	v = 4096; memcpy(h + 0x38, &v, 4);	/* mini stream cutoff */
+	v = 0xFFFFFFFE; memcpy(h + 0x3C, &v, 4); memcpy(h + 0x44, &v, 4);
+	memset(h + 0x4C, 0xFF, 109 * 4);
+	v = 0; memcpy(h + 0x4C, &v, 4);		/* DIFAT[0] = sector 0 */
+	memset(fat, 0xFF, 512);
+	v = 0xFFFFFFFD; memcpy(fat, &v, 4);	/* FAT sector */
+	v = 0xFFFFFFFE; memcpy(fat + 4, &v, 4);	/* directory: one sector */
+	for (size_t i = 0; i < nsec; i++) {
+		v = i + 1 < nsec ? (uint32_t)(3 + i) : 0xFFFFFFFE;
+		memcpy(fat + 4 * (2 + i), &v, 4);
+	}
+	memset(dir, 0, 512);
+	for (int e = 0; e < 4; e++)
+		memset(dir + 128 * e + 68, 0xFF, 12);	/* no siblings/child */
+	const char *names[2] = { "Root Entry", stream_name };
+	for (int e = 0; e < 2; e++) {
+		size_t n = strlen(names[e]);
+
+		for (size_t k = 0; k < n; k++)
+			dir[128 * e + 2 * k] = (unsigned char)names[e][k];
+		dir[128 * e + 64] = (unsigned char)(2 * (n + 1));
+		dir[128 * e + 66] = e == 0 ? 5 : 2;
+		dir[128 * e + 67] = 1;
+	}
+	v = 1; memcpy(dir + 76, &v, 4);		/* root's child: entry 1 */
+	v = 0xFFFFFFFE; memcpy(dir + 116, &v, 4);
+	v = 2; memcpy(dir + 128 + 116, &v, 4);	/* stream starts at sector 2 */
+	v = (uint32_t)len; memcpy(dir + 128 + 120, &v, 4);
+	memcpy(f + 512 * 3, data, len);
+	*len_r = total;
+	return f;
+}
+
+static void test_xls_macro_sheet(void **state)
+{
+	unsigned char biff[4096] = { 0 };
+	static const unsigned char recs[] = {
+		0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0,				/* BOF */
+		0x85, 0x00, 0x0E, 0x00, 0, 0, 0, 0, 0x02, 0x01,	/* BoundSheet8: very hidden, macro */
+		0x06, 0x00, 'M', 'a', 'c', 'r', 'o', '1',
+		0x0A, 0x00, 0x00, 0x00,				/* EOF */
+	};
+	static struct rec r;
+	size_t len;
+	unsigned char *f;
+
+	(void)state;
+	memcpy(biff, recs, sizeof(recs));
+	f = build_ole2("Workbook", biff, sizeof(biff), &len);
+	inspect(engine, &r, f, len, "book.xls", NULL, NULL);
+	assert_non_null(rec_has(&r, "office.xlm_macrosheet_hidden"));
+	assert_null(rec_has(&r, "office.ole2_malformed"));
+	/* The same sheet as a plain worksheet: nothing. */
+	f[512 * 3 + 20 + 9] = 0x00;
+	inspect(engine, &r, f, len, "book.xls", NULL, NULL);
+	assert_null(rec_has(&r, "office.xlm"));
+	/* The stream's chain loops back on itself: still terminates. */
+	memcpy(f + 512 + 4 * 3, "\x03\x00\x00\x00", 4);
+	inspect(engine, &r, f, len, "loop.xls", NULL, NULL);
+	free(f);
+}
+
 /* libarchive 3.6.2 crashed on this cabinet (found by fuzz-files). */
 static void test_cab_libarchive_crash_regression(void **state)
 {
@@ -348,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_rtf_bad_input),
 		cmocka_unit_test(test_other_decoders_bad_input),
 		cmocka_unit_test(test_cab_libarchive_crash_regression),
+		cmocka_unit_test(test_xls_macro_sheet),
 		cmocka_unit_test(test_pdf_actions),
 		cmocka_unit_test(test_rtf_equation),
 		cmocka_unit_test(test_names),
