@@ -125,12 +125,48 @@ static bool cabs_ok(const unsigned char *d, size_t len)
 	return true;
 }
 
-static struct archive *open_reader(struct memsrc *m, bool raw,
-				   const char *const *passwords, size_t npw)
+/* Compression filters, by name. Never archive_read_support_filter_all():
+ * libarchive runs external programs (lrzip, grzip, lzop...) for filters it
+ * was built without, and this module never runs a program. */
+static const struct {
+	const char *name;
+	int (*support)(struct archive *);
+} filters[] = {
+	{ "gzip", archive_read_support_filter_gzip },
+	{ "bzip2", archive_read_support_filter_bzip2 },
+	{ "xz", archive_read_support_filter_xz },
+	{ "lzma", archive_read_support_filter_lzma },
+	{ "lzip", archive_read_support_filter_lzip },
+	{ "zstd", archive_read_support_filter_zstd },
+	{ "lz4", archive_read_support_filter_lz4 },
+	{ "compress", archive_read_support_filter_compress },
+	{ "uu", archive_read_support_filter_uu },
+};
+
+unsigned gvf_archive_filters(void)
+{
+	unsigned mask = 0;
+
+	/* ARCHIVE_WARN means "through an external program": left out. */
+	for (size_t i = 0; i < GV_ARRAY_LEN(filters); i++) {
+		struct archive *a = archive_read_new();
+
+		if (filters[i].support(a) == ARCHIVE_OK)
+			mask |= 1u << i;
+		archive_read_free(a);
+	}
+	return mask;
+}
+
+static struct archive *open_reader(struct memsrc *m, unsigned filter_mask,
+				   bool raw, const char *const *passwords,
+				   size_t npw)
 {
 	struct archive *a = archive_read_new();
 
-	archive_read_support_filter_all(a);
+	for (size_t i = 0; i < GV_ARRAY_LEN(filters); i++)
+		if (filter_mask & (1u << i))
+			(void)filters[i].support(a);
 	if (raw) {
 		archive_read_support_format_raw(a);
 	} else {
@@ -310,7 +346,8 @@ static void walk(struct gvf_walk *w, const struct gvf_item *it, bool raw,
 		 const char *const *pw, size_t npw, struct walk_result *res)
 {
 	struct memsrc m = { it->data, it->len, 0 };
-	struct archive *a = open_reader(&m, raw, pw, npw);
+	struct archive *a = open_reader(&m, w->engine->archive_filters, raw,
+					pw, npw);
 	struct archive_entry *e;
 	int r;
 

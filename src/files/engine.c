@@ -63,6 +63,7 @@ int gv_files_engine_new(const struct gv_files_config *cfg,
 		return -1;
 	}
 	(void)magic_setparam(e->magic, MAGIC_PARAM_BYTES_MAX, &bytes_max);
+	e->archive_filters = gvf_archive_filters();
 	if (gvf_yara_compile(e, cfg, error_r) < 0) {
 		gv_files_engine_free(&e);
 		return -1;
@@ -270,9 +271,9 @@ static void inspect_item(struct gvf_walk *w, struct gvf_item *it)
 	rep.path = it->path;
 	rep.name = it->name;
 	rep.true_type = it->true_type;
-	rep.size = it->len;
+	rep.size = it->full_len ? it->full_len : it->len;
 	rep.depth = it->depth;
-	gvf_hashes(it->data, it->len, rep.sha256, rep.md5);
+	gvf_hashes(it->data, (size_t)rep.size, rep.sha256, rep.md5);
 	if (w->sink != NULL && w->sink->item != NULL)
 		w->sink->item(w->sink->ctx, &rep);
 
@@ -359,6 +360,7 @@ int gv_files_inspect(struct gv_files_engine *engine, struct gv_pool *pool,
 		gvf_limit(&w, it.path, GVF_LIMIT_FILE_SIZE,
 			  "attachment larger than the single-file limit; "
 			  "only its start is inspected");
+		it.full_len = it.len;
 		it.len = w.lim.max_file_bytes;
 	}
 	inspect_item(&w, &it);

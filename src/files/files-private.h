@@ -22,6 +22,7 @@ struct gv_files_engine {
 	struct YR_RULES *rules;
 	void *yara_scanner;	/* YR_SCANNER, reused for every item */
 	size_t rule_count;
+	unsigned archive_filters;	/* gvf_archive_filters() */
 	char *clamd;
 	uint64_t clamd_timeout_ms;
 	struct gv_files_limits limits;
@@ -48,6 +49,10 @@ struct gvf_walk {
 struct gvf_item {
 	const unsigned char *data;
 	size_t len;
+	/* Bytes that exist at data when only the first len are inspected (an
+	 * attachment cut at max_file_bytes): hashes and size cover them all.
+	 * 0 = len. */
+	size_t full_len;
 	const char *path;
 	const char *name;
 	const char *declared_type;	/* only for the attachment itself */
@@ -98,6 +103,9 @@ void gvf_check_name(struct gvf_walk *w, const struct gvf_item *it);
 bool gvf_name_has_ext(const char *name, const char *const *exts);
 /* archive.c: libarchive formats; 1 if it was an archive, 0 if not. */
 int gvf_archive(struct gvf_walk *w, const struct gvf_item *it, bool raw);
+/* Bit mask of the compression filters libarchive has built in (those it
+ * would run an external program for are left out). */
+unsigned gvf_archive_filters(void);
 /* ole2.c + vba.c */
 int gvf_ole2(struct gvf_walk *w, const struct gvf_item *it);
 void gvf_vba_project(struct gvf_walk *w, const struct gvf_item *it,

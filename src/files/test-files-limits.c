@@ -312,6 +312,8 @@ static void test_limit_file_size(void **state)
 	/* The attachment itself over the limit: cut, reported, inspected. */
 	inspect(engine, &r, n, 3 << 20, "noise.bin", NULL, &lim);
 	has_limit(&r, "limit.file_size");
+	/* ...but its size and hashes are those of the whole attachment. */
+	assert_int_equal(r.it[0].size, 3 << 20);
 	free(z);
 	free(n);
 }
