@@ -7,6 +7,7 @@
 #include "scan/scan.h"
 
 #define GV_DEFAULT_CONFIG "/etc/geneva/geneva.yaml"
+#define GV_DEFAULT_LEARN_DB "/var/lib/geneva/learn.db"
 
 /* The config file to use: the given one, else the default if it exists,
  * else NULL (built-in defaults). */

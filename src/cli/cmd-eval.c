@@ -6,11 +6,13 @@
  * positive rate) and tagged. The classifier's K-fold mode is `--folds`.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/eval-learn.h"
 #include "cli/inputs.h"
 #include "scan/scan.h"
 
@@ -25,8 +27,42 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: geneva eval [--config FILE] [--json] LABEL=PATH...\n"
-		"LABEL is ham, spam, phishing or malware. Prints per folder the\n"
-		"share of messages quarantined or rejected (\"stopped\") and tagged.\n");
+		"       geneva eval --folds K [--seed N] LABEL=PATH...\n"
+		"       geneva eval --train LABEL=PATH... --test LABEL=PATH...\n"
+		"Rules only (first form): per folder the share of messages\n"
+		"quarantined or rejected (\"stopped\") and tagged; LABEL is ham,\n"
+		"spam, phishing or malware. With --folds, K-fold cross-validation of\n"
+		"the classifier and of the whole engine (LABEL: phishing, spam, ham);\n"
+		"with --train/--test, train on one set and test on another.\n");
+}
+
+static int learn_eval(const char *config, int folds, uint64_t seed,
+		      char **train, size_t n_train, char **test, size_t n_test)
+{
+	struct gv_labelled l = { 0 };
+	for (size_t i = 0; i < n_train; i++)
+		if (gv_labelled_add(&l, train[i]) < 0)
+			return 2;
+	for (size_t i = 0; i < n_test; i++)
+		if (gv_labelled_add(&l, test[i]) < 0)
+			return 2;
+	struct gv_scan_engine *engine;
+	if (gv_cli_engine(config, &engine) < 0)
+		return 2;
+	struct gv_learn_params params = { .seed = seed };
+	gv_labelled_scan(&l, engine, 20);
+	if (folds > 0) {
+		gv_eval_folds(engine, &l, folds, seed, &params);
+	} else {
+		size_t nt = 0;
+		for (size_t i = 0; i < l.n; i++)
+			nt += l.ex[i].set < (int)n_train;
+		gv_eval_train_test(engine, &l, nt, &params);
+	}
+	int status = l.errors ? 2 : 0;
+	gv_labelled_free(&l);
+	gv_scan_engine_free(&engine);
+	return status;
 }
 
 static int run_one(struct gv_scan_engine *engine, struct tally *t)
@@ -64,6 +100,10 @@ static int run_one(struct gv_scan_engine *engine, struct tally *t)
 int gv_cmd_eval(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "folds", required_argument, NULL, 'k' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "train", required_argument, NULL, 'T' },
+		{ "test", required_argument, NULL, 't' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -71,14 +111,55 @@ int gv_cmd_eval(int argc, char **argv)
 	};
 	const char *config = NULL;
 	bool json = false;
-	int c;
+	int c, folds = 0;
+	uint64_t seed = 42, v;
+	char *train[16], *test[16];
+	size_t n_train = 0, n_test = 0;
 	while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'k':
+			if (gv_parse_u64(optarg, 100, &v) < 0 || v < 2) {
+				fprintf(stderr, "geneva eval: --folds takes 2 to 100\n");
+				return 2;
+			}
+			folds = (int)v;
+			break;
+		case 's':
+			if (gv_parse_u64(optarg, UINT64_MAX, &seed) < 0) {
+				fprintf(stderr, "geneva eval: --seed takes a number\n");
+				return 2;
+			}
+			break;
+		case 'T':
+			if (n_train == 16)
+				return 2;
+			train[n_train++] = optarg;
+			break;
+		case 't':
+			if (n_test == 16)
+				return 2;
+			test[n_test++] = optarg;
+			break;
 		case 'c': config = optarg; break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (folds > 0) {
+		if (optind >= argc || argc - optind > 16) {
+			usage(stderr);
+			return 2;
+		}
+		return learn_eval(config, folds, seed, argv + optind,
+				  (size_t)(argc - optind), NULL, 0);
+	}
+	if (n_train || n_test) {
+		if (!n_train || !n_test || optind < argc) {
+			fprintf(stderr, "geneva eval: --train and --test go together, without other sets\n");
+			return 2;
+		}
+		return learn_eval(config, 0, seed, train, n_train, test, n_test);
 	}
 	if (optind >= argc) {
 		usage(stderr);

@@ -9,6 +9,8 @@
 int gv_cmd_version(int argc, char **argv);
 int gv_cmd_scan(int argc, char **argv);
 int gv_cmd_eval(int argc, char **argv);
+int gv_cmd_learn(int argc, char **argv);
+int gv_cmd_unlearn(int argc, char **argv);
 int gv_cmd_files(int argc, char **argv);
 int gv_cmd_watch(int argc, char **argv);
 int gv_cmd_notify(int argc, char **argv);

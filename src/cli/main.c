@@ -14,7 +14,9 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "scan", gv_cmd_scan, "scan messages (files, folders, mbox, Maildir, -)" },
-	{ "eval", gv_cmd_eval, "detection rates on labelled folders" },
+	{ "eval", gv_cmd_eval, "detection rates on labelled folders; classifier cross-validation" },
+	{ "learn", gv_cmd_learn, "train the classifier on this site's mail" },
+	{ "unlearn", gv_cmd_unlearn, "remove messages from the classifier's training set" },
 	{ "watch", gv_cmd_watch, "report bulk mailbox downloads/copies in IMAP logs" },
 	{ "notify", gv_cmd_notify, "send a notice to users targeted by a campaign" },
 	{ "intel", gv_cmd_intel, "import feeds, export/verify signed STIX evidence" },

@@ -85,6 +85,24 @@ void gv_scan_engine_set_lookalike(struct gv_scan_engine *e,
 	e->lookalike = l ? *l : (struct gv_scan_lookalike){ 0 };
 }
 
+void gv_scan_engine_set_classifier(struct gv_scan_engine *e,
+				   const struct gv_scan_classifier *c)
+{
+	e->classifier = c ? *c : (struct gv_scan_classifier){ 0 };
+}
+
+static void run_classifier(struct scan_ctx *ctx)
+{
+	const struct gv_scan_classifier *c = &ctx->engine->classifier;
+	if (c->classify == NULL)
+		return;
+	struct gv_finding out[4];
+	size_t n = c->classify(c->ctx, ctx->pool, ctx->result, out, 4);
+	for (size_t i = 0; i < n && i < 4; i++)
+		scan_add(ctx, "learn", out[i].rule, out[i].score, "", "%s",
+			 out[i].evidence ? out[i].evidence : "");
+}
+
 void scan_add(struct scan_ctx *ctx, const char *analyzer, const char *rule,
 	      int score, const char *part, const char *fmt, ...)
 {
@@ -183,6 +201,9 @@ int gv_scan_message(struct gv_scan_engine *e, struct gv_pool *pool,
 	}
 	/* last, so that limits hit by any analyzer are reported */
 	scan_an_structure(&ctx);
+	ctx.result->text = ctx.body_text;
+	ctx.result->text_len = ctx.body_text_len;
+	run_classifier(&ctx);
 	scan_policy_apply(e->cfg, ctx.result);
 	ctx.result->elapsed_us = gv_now_us() - start;
 	*result_r = ctx.result;

@@ -158,3 +158,10 @@ bool scan_word_in(const char *hay, size_t len, const char *word)
 	}
 	return false;
 }
+
+char *gv_scan_fold(struct gv_pool *pool, const char *s, size_t len,
+		   size_t *folded_r)
+{
+	size_t letters;
+	return scan_fold(pool, s, len, folded_r, &letters);
+}

@@ -79,6 +79,7 @@ struct gv_scan_engine {
 	struct gv_files_engine *files;
 	struct gv_scan_intel intel;
 	struct gv_scan_lookalike lookalike;
+	struct gv_scan_classifier classifier;
 };
 
 /* One scan in progress. */

@@ -57,6 +57,8 @@ struct gv_scan_result {
 	enum gv_action action;
 	bool partial;       /* a limit cut the analysis short */
 	uint64_t elapsed_us;
+	const char *text;   /* all visible text (plain + HTML's visible text) */
+	size_t text_len;
 };
 
 /* Optional envelope (from the MTA); any field may be NULL. */
@@ -89,6 +91,23 @@ struct gv_scan_lookalike {
 		     int *score_r);
 };
 
+/* Hook for a trained classifier (the learn module via the CLI glue).
+ * Called after the rule analyzers with the result so far; writes at most
+ * max findings (analyzer is set by the engine to "learn") and returns how
+ * many. */
+struct gv_scan_classifier {
+	void *ctx;
+	size_t (*classify)(void *ctx, struct gv_pool *pool,
+			   const struct gv_scan_result *partial,
+			   struct gv_finding *out, size_t max);
+};
+
+/* Lowercase copy of s with look-alike letters (Cyrillic/Greek homoglyphs,
+ * fullwidth and mathematical alphanumerics) folded to ASCII and invisible
+ * characters dropped; *folded_r counts what had to be folded. */
+char *gv_scan_fold(struct gv_pool *pool, const char *s, size_t len,
+		   size_t *folded_r);
+
 struct gv_scan_config;
 
 /* Loads the `scan` and `policy` sections of a YAML file (NULL = built-in
@@ -112,6 +131,8 @@ void gv_scan_engine_set_intel(struct gv_scan_engine *engine,
 			      const struct gv_scan_intel *intel);
 void gv_scan_engine_set_lookalike(struct gv_scan_engine *engine,
 				  const struct gv_scan_lookalike *lookalike);
+void gv_scan_engine_set_classifier(struct gv_scan_engine *engine,
+				   const struct gv_scan_classifier *c);
 
 /* Scans one message. Everything in *result_r lives in pool. Returns 1;
  * -1 only for internal errors (the caller must then tempfail, never
