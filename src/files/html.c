@@ -88,12 +88,17 @@ int gvf_html(struct gvf_walk *w, const struct gvf_item *it)
 	size_t run;
 	/* Checks for pages only; other text (a saved message, a log) may
 	 * carry base64 for good reasons. data: URIs are decoded in both. */
+	size_t head = len < 4096 ? len : 4096;
+	/* A saved message carries base64 attachments and HTML parts for good
+	 * reasons: it is a page only by its type or name. */
+	bool mail = gvf_contains_ci(d, head, "\nContent-Type:") ||
+		    gvf_contains_ci(d, head, "\nMIME-Version:");
 	bool page = strcmp(it->true_type, "text/html") == 0 ||
-		    gvf_contains_ci(d, len, "<script") ||
-		    gvf_contains_ci(d, len, "<html") ||
-		    gvf_contains_ci(d, len, "<a ") ||
 		    gvf_name_has_ext(it->name, (const char *const[]){
-			    "htm", "html", "xhtml", "shtml", "svg", "js", "hta", NULL });
+			    "htm", "html", "xhtml", "shtml", "svg", "js", "hta", NULL }) ||
+		    (!mail && (gvf_contains_ci(d, head, "<html") ||
+			       gvf_contains_ci(d, head, "<a ") ||
+			       gvf_contains_ci(d, len, "<script")));
 
 	if (!page) {
 		data_uris(w, it);

@@ -20,7 +20,7 @@ static const char *const exec_exts[] = {
 };
 static const char *const script_exts[] = {
 	"js", "jse", "vbs", "vbe", "wsf", "wsh", "wsc", "hta", "ps1", "psm1",
-	"bat", "cmd", "sct", "vb", "mjs", "py", "sh", "url", "settingcontent-ms",
+	"bat", "cmd", "sct", "vb", "mjs", "url", "settingcontent-ms",
 	"chm", "svg", "xsl", "library-ms", "search-ms",
 	NULL,
 };
@@ -100,15 +100,26 @@ static bool type_executable(const char *t)
 	return false;
 }
 
+/* Scripts Windows runs on a double click. */
 static bool type_script(const char *t)
 {
 	return strcmp(t, "text/x-msdos-batch") == 0 ||
-	       strcmp(t, "text/x-shellscript") == 0 ||
-	       strcmp(t, "application/x-shellscript") == 0 ||
-	       strcmp(t, "text/x-perl") == 0 || strcmp(t, "text/x-python") == 0 ||
 	       strcmp(t, "application/javascript") == 0 ||
 	       strcmp(t, "text/javascript") == 0 ||
-	       strcmp(t, "application/hta") == 0;
+	       strcmp(t, "application/hta") == 0 ||
+	       strcmp(t, "application/x-mswinurl") == 0;
+}
+
+/* Scripts that need an interpreter the user starts (mailing lists of
+ * developers send these every day): worth a note, not a quarantine. */
+static bool type_script_other(const char *name, const char *t)
+{
+	return strcmp(t, "text/x-shellscript") == 0 ||
+	       strcmp(t, "application/x-shellscript") == 0 ||
+	       strcmp(t, "text/x-perl") == 0 || strcmp(t, "text/x-python") == 0 ||
+	       strcmp(t, "text/x-ruby") == 0 || strcmp(t, "text/x-php") == 0 ||
+	       gvf_name_has_ext(name, (const char *const[]){
+		       "sh", "py", "pl", "rb", "php", NULL });
 }
 
 static bool is_onenote(const unsigned char *d, size_t len)
@@ -226,6 +237,9 @@ void gvf_check_name(struct gvf_walk *w, const struct gvf_item *it)
 	if (gvf_name_has_ext(name, script_exts) || type_script(t))
 		gvf_findingf(w, it->path, "type.script", 60,
 			     "script file ('%s', %s)", name, t);
+	else if (type_script_other(name, t))
+		gvf_findingf(w, it->path, "type.script_other", 20,
+			     "script for an interpreter ('%s', %s)", name, t);
 	if (gvf_name_has_ext(name, image_exts) ||
 	    strcmp(t, "application/x-iso9660-image") == 0 ||
 	    strcmp(t, "application/x-virtualbox-vhd") == 0)
