@@ -197,7 +197,11 @@ static void check_mismatch(struct gvf_walk *w, const struct gvf_item *it)
 {
 	const char *e = last_ext(it->name, strlen(it->name));
 
-	if (e == NULL || it->len < 16)
+	/* Unrecognised or plain text content under an image name is a broken
+	 * file far more often than an attack: only a recognised other format
+	 * (an archive, a document, a program) is a mismatch. */
+	if (e == NULL || it->len < 16 || strncmp(it->true_type, "application/", 12) != 0 ||
+	    strcmp(it->true_type, "application/octet-stream") == 0)
 		return;
 	for (size_t i = 0; i < GV_ARRAY_LEN(promises); i++) {
 		bool ok = false;
