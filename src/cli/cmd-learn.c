@@ -115,11 +115,15 @@ static int run(int argc, char **argv, bool unlearn)
 	}
 	size_t counts[GV_CLASS_COUNT];
 	if (gv_learn_db_counts(db, counts, &err) == 1)
+	{
 		printf("%s %zu messages (%zu unchanged); examples: %zu phishing, "
-		       "%zu spam, %zu ham%s%lld\n", unlearn ? "unlearned" : "learned",
+		       "%zu spam, %zu ham", unlearn ? "unlearned" : "learned",
 		       changed, same, counts[GV_CLASS_PHISHING], counts[GV_CLASS_SPAM],
-		       counts[GV_CLASS_HAM], version > 0 ? "; model version " : "",
-		       version > 0 ? (long long)version : 0LL);
+		       counts[GV_CLASS_HAM]);
+		if (version > 0)
+			printf("; model version %lld", (long long)version);
+		putchar('\n');
+	}
 	gv_inputs_free(&in);
 	gv_scan_engine_free(&engine);
 	gv_learn_db_close(&db);

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/inputs.h"
 #include "cli/intel-cli.h"
+#include "cli/learn-glue.h"
 #include "scan/scan.h"
 
 static void usage(FILE *out)
@@ -21,7 +22,10 @@ static void usage(FILE *out)
 		"  --quiet         print only messages that are not accepted\n"
 		"  --no-progress   no progress bar on a terminal\n"
 		"  --db PATH | --store URI  match the intel store's indicators and\n"
-		"                  record every result in it (docs/intel.md)\n\n"
+		"                  record every result in it (docs/intel.md)\n"
+		"  --learn-db FILE classify with the newest model of this learn store\n"
+		"                  (default " GV_DEFAULT_LEARN_DB " when it exists)\n"
+		"  --autolearn     learn from very confident verdicts (docs/learn.md)\n\n"
 		"exit status: 0 nothing found, 1 something quarantined or rejected,\n"
 		"2 an error (the other inputs are still scanned)\n",
 		GV_DEFAULT_CONFIG);
@@ -60,6 +64,8 @@ int gv_cmd_scan(int argc, char **argv)
 		{ "no-progress", no_argument, NULL, 'P' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "store", required_argument, NULL, 'S' },
+		{ "learn-db", required_argument, NULL, 'L' },
+		{ "autolearn", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,6 +73,9 @@ int gv_cmd_scan(int argc, char **argv)
 	const char *config = NULL;
 	struct gv_cli_store_opts store = { 0 };
 	struct gv_cli_intel_scan *intel = NULL;
+	struct gv_cli_learn *learn = NULL;
+	const char *learn_db = NULL;
+	bool autolearn = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "jc:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -76,6 +85,8 @@ int gv_cmd_scan(int argc, char **argv)
 		case 'P': bar = false; break;
 		case 'D': store.db = optarg; break;
 		case 'S': store.store = optarg; break;
+		case 'L': learn_db = optarg; break;
+		case 'A': autolearn = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -90,6 +101,11 @@ int gv_cmd_scan(int argc, char **argv)
 	store.config = config;
 	if ((store.db || store.store) &&
 	    gv_cli_intel_scan_start(&store, engine, &intel) < 0) {
+		gv_scan_engine_free(&engine);
+		return 2;
+	}
+	if (gv_cli_learn_start(learn_db, autolearn, engine, &learn) < 0) {
+		gv_cli_intel_scan_stop(&intel);
 		gv_scan_engine_free(&engine);
 		return 2;
 	}
@@ -121,6 +137,7 @@ int gv_cmd_scan(int argc, char **argv)
 			found += r->action >= GV_ACTION_QUARANTINE;
 			if (intel)
 				gv_cli_intel_scan_record(intel, r, NULL);
+			gv_cli_learn_observe(learn, data, len, r);
 			if (json) {
 				gv_buf_reset(&out);
 				if (gv_scan_result_json(r, name, &out) > 0)
@@ -137,6 +154,8 @@ int gv_cmd_scan(int argc, char **argv)
 			progress(i + 1, in.n);
 	}
 	if (gv_cli_intel_scan_stop(&intel) < 0)
+		errors++;
+	if (gv_cli_learn_stop(&learn) < 0)
 		errors++;
 	fflush(stdout);
 	if (!json && !quiet)

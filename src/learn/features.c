@@ -181,7 +181,7 @@ static int cmp_u32(const void *a, const void *b)
 void gv_learn_features(struct gv_pool *pool, const struct gv_scan_result *r,
 		       unsigned bits, struct gv_learn_vec *v)
 {
-	if (bits < 10 || bits > 24)
+	if (bits < 10 || bits > 22)
 		bits = 20;
 	struct fx f = { .pool = pool, .mask = (1u << bits) - 1 };
 	f.idx = gv_palloc(pool, GV_LEARN_MAX_FEATURES * sizeof(uint32_t));

@@ -1,6 +1,7 @@
 /* The scan-engine hook: features -> probabilities -> findings. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "learn/learn.h"
 
@@ -52,4 +53,29 @@ void gv_learn_hook_init(struct gv_learn_hook *h, const struct gv_learn_model *m,
 struct gv_scan_classifier gv_learn_hook_classifier(struct gv_learn_hook *h)
 {
 	return (struct gv_scan_classifier){ .ctx = h, .classify = classify };
+}
+
+int gv_learn_autolearn_label(const struct gv_scan_result *r,
+			     enum gv_learn_class *c_r)
+{
+	int rules = 0;
+	double p_ham = 0;
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct gv_finding *f = &r->findings[i];
+		if (strncmp(f->rule, "learn.", 6) != 0)
+			rules += f->score;
+		else if (strcmp(f->rule, "learn.ham") == 0)
+			p_ham = 1; /* only raised at p(ham) >= ham_prob */
+	}
+	if (r->partial)
+		return 0; /* never learn from a message we could not read whole */
+	if (rules >= 100 && r->action >= GV_ACTION_QUARANTINE) {
+		*c_r = GV_CLASS_PHISHING;
+		return 1;
+	}
+	if (rules == 0 && p_ham > 0 && r->action == GV_ACTION_ACCEPT) {
+		*c_r = GV_CLASS_HAM;
+		return 1;
+	}
+	return 0;
 }

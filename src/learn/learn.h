@@ -37,12 +37,13 @@ struct gv_learn_vec {
 };
 
 /* Extracts features of a scanned message (its findings included, except
- * the classifier's own). bits: 10..24. Lives in pool. */
+ * the classifier's own). bits: 10..22 (else 20). Lives in pool. */
 void gv_learn_features(struct gv_pool *pool, const struct gv_scan_result *r,
 		       unsigned bits, struct gv_learn_vec *v);
 
 struct gv_learn_params {
-	unsigned bits;    /* hashed space, 2^bits slots; 0 = 20 */
+	unsigned bits;    /* hashed space, 2^bits slots, 10..22 (22: 48 MiB
+			     of weights); anything else = 20 */
 	unsigned epochs;  /* 0 = 6 */
 	double rate;      /* initial learning rate; 0 = 0.2 */
 	double l2;        /* weight decay per example; 0 = 1e-6 */
@@ -87,6 +88,13 @@ struct gv_learn_hook {
 void gv_learn_hook_init(struct gv_learn_hook *h, const struct gv_learn_model *m,
 			const struct gv_learn_policy *p);
 struct gv_scan_classifier gv_learn_hook_classifier(struct gv_learn_hook *h);
+
+/* Auto-learn: 1 and *c_r when a verdict is confident enough to learn
+ * from without a person (rules alone score >= 100 and the message is
+ * stopped: phishing; no rule fired and the classifier says ham with high
+ * confidence: ham); 0 otherwise, and always 0 for partial scans. */
+int gv_learn_autolearn_label(const struct gv_scan_result *r,
+			     enum gv_learn_class *c_r);
 
 /* ---- the store ---- */
 struct gv_learn_db;

@@ -117,7 +117,7 @@ struct gv_learn_model *gv_learn_train(const struct gv_learn_vec *x,
 				      const struct gv_learn_params *pp)
 {
 	struct gv_learn_params p = pp ? *pp : (struct gv_learn_params){ 0 };
-	if (p.bits < 10 || p.bits > 24)
+	if (p.bits < 10 || p.bits > 22)
 		p.bits = 20;
 	if (p.epochs == 0)
 		p.epochs = 6;
@@ -183,7 +183,7 @@ int gv_learn_model_load(const unsigned char *data, size_t len,
 		return -1;
 	}
 	memcpy(hdr, data + 4, sizeof(hdr));
-	if (hdr[0] != FORMAT || hdr[1] < 10 || hdr[1] > 24 ||
+	if (hdr[0] != FORMAT || hdr[1] < 10 || hdr[1] > 22 ||
 	    hdr[2] != GV_CLASS_COUNT) {
 		*error_r = "unsupported model format";
 		return -1;
