@@ -278,6 +278,14 @@ static void test_dedup_and_rate(void **state)
 	assert_non_null(strstr(m, "If this was not you"));
 	assert_null(strstr(m, "\nBcc:"));
 	gv_free(data);
+	/* text that is not UTF-8 (copied from a log) still makes a mail */
+	make_alert(&al, "frank", 7);
+	al.title = "Mailbox of fr\xffnk downloaded";
+	al.user_notice = "Your mailbox fr\xe9nk was downloaded.";
+	assert_int_equal(gv_alert_emit(a, &al, &err), 1);
+	assert_int_equal(gv_read_file(out, 1 << 20, &data, &len, &trunc, &err), 1);
+	assert_non_null(strstr((const char *)data, "Your mailbox fr?nk was"));
+	gv_free(data);
 	gv_alerts_free(&a);
 }
 
