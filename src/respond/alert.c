@@ -86,13 +86,40 @@ void alert_time_str(int64_t t, char *out, size_t cap)
 	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Copy of s with every byte that is not part of valid UTF-8 replaced by
+ * '?': detectors copy log and message text (user names, subjects) that
+ * may be any bytes, and an alert must not be lost over it. */
+char *alert_utf8_fix(const char *s)
+{
+	char *out = gv_strdup(s);
+	unsigned char *p = (unsigned char *)out;
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : (*p >> 5) == 0x6 ? 2 :
+			   (*p >> 4) == 0xe ? 3 : (*p >> 3) == 0x1e ? 4 : 0;
+		size_t i = 1;
+		while (i < n && (p[i] & 0xc0) == 0x80)
+			i++;
+		if (n == 0 || i < n || (n == 2 && *p < 0xc2)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+	return out;
+}
+
 static json_t *jstr(const char *s)
 {
-	/* json_string() refuses invalid UTF-8: keep the alert, mark it */
+	/* json_string() refuses invalid UTF-8: keep the text, fix it */
 	if (s == NULL)
 		return json_null();
 	json_t *j = json_string(s);
-	return j ? j : json_string("(invalid UTF-8)");
+	if (j == NULL) {
+		char *fixed = alert_utf8_fix(s);
+		j = json_string(fixed);
+		gv_free(fixed);
+	}
+	return j;
 }
 
 char *gv_alert_to_json(const struct gv_alert *a, const char *id)

@@ -130,28 +130,6 @@ static int write_entry(const char *path, json_t *e, const char **error_r)
 	return r;
 }
 
-/* Copy of s with every byte that is not part of valid UTF-8 replaced by
- * '?': detectors copy log and message text (user names, subjects) that
- * may be any bytes, and an alert must not be lost over it. */
-static char *utf8_fix(const char *s)
-{
-	char *out = gv_strdup(s);
-	unsigned char *p = (unsigned char *)out;
-	while (*p) {
-		size_t n = *p < 0x80 ? 1 : (*p >> 5) == 0x6 ? 2 :
-			   (*p >> 4) == 0xe ? 3 : (*p >> 3) == 0x1e ? 4 : 0;
-		size_t i = 1;
-		while (i < n && (p[i] & 0xc0) == 0x80)
-			i++;
-		if (n == 0 || i < n || (n == 2 && *p < 0xc2)) {
-			*p++ = '?';
-			continue;
-		}
-		p += n;
-	}
-	return out;
-}
-
 int outbox_enqueue(struct gv_alerts *a, const char *id, const char *sink,
 		   const char *rcpt, const char *payload, const char **error_r)
 {
@@ -162,7 +140,7 @@ int outbox_enqueue(struct gv_alerts *a, const char *id, const char *sink,
 	char p[4096];
 	entry_name(p, sizeof(p), a->outbox, id, sink, ".json");
 	int64_t now = wall_ms();
-	char *text = utf8_fix(payload);
+	char *text = alert_utf8_fix(payload);
 	json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:I,s:i,s:I}", "id", id,
 			      "sink", sink, "rcpt", rcpt, "payload", text,
 			      "created_ms", (json_int_t)now, "attempts", 0,

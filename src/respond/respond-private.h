@@ -41,6 +41,8 @@ struct gv_alerts {
 void alert_effective_key(const struct gv_alert *a, char *out, size_t cap);
 void alert_make_id(const char *key, int64_t t, char out[ALERT_ID_LEN + 1]);
 void alert_time_str(int64_t t, char *out, size_t cap);
+/* gv_strdup of s with bytes outside valid UTF-8 replaced by '?' */
+char *alert_utf8_fix(const char *s);
 
 /* outbox.c */
 int outbox_dirs(struct gv_alerts *a, const char **error_r);

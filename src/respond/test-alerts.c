@@ -337,6 +337,10 @@ static void test_json_schema(void **state)
 		json_object_get(j, "evidence"), "rip")), "203.0.113.7");
 	json_decref(j);
 	gv_free(text);
+	al.subject_user = "er\xc3in"; /* truncated UTF-8 sequence */
+	text = gv_alert_to_json(&al, "0123456789abcdef0123456789abcdef");
+	assert_non_null(strstr(text, "\"subject_user\":\"er?in\""));
+	gv_free(text);
 	assert_int_equal(gv_severity_parse("critical"), GV_SEV_CRITICAL);
 	assert_int_equal(gv_severity_parse("urgent"), -1);
 }
