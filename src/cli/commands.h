@@ -12,6 +12,8 @@ int gv_cmd_eval(int argc, char **argv);
 int gv_cmd_learn(int argc, char **argv);
 int gv_cmd_unlearn(int argc, char **argv);
 int gv_cmd_files(int argc, char **argv);
+int gv_cmd_milter(int argc, char **argv);
+int gv_cmd_quarantine(int argc, char **argv);
 int gv_cmd_watch(int argc, char **argv);
 int gv_cmd_notify(int argc, char **argv);
 int gv_cmd_intel(int argc, char **argv);

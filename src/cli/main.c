@@ -23,6 +23,8 @@ static const struct subcommand subcommands[] = {
 	{ "report", gv_cmd_report, "targeted users, malware, campaigns, graph, recommendations" },
 	{ "version", gv_cmd_version, "print the version" },
 	{ "files", gv_cmd_files, "inspect files as mail attachments (archives, macros, YARA)" },
+	{ "milter", gv_cmd_milter, "mail filter daemon for Postfix/Sendmail (libmilter)" },
+	{ "quarantine", gv_cmd_quarantine, "list, show, release or delete quarantined mail" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,450 @@
+/*
+ * The libmilter callbacks: collect the envelope and the raw message (capped
+ * at the generation's max_message bytes), scan at end of message on a
+ * borrowed engine, then answer: accept with X-Geneva headers, tag (headers
+ * + optional subject prefix), quarantine (stored and fsync'ed first, then
+ * discard or hold), reject (550 5.7.1), or tempfail (451 4.7.1) when
+ * overloaded or on an internal error (failure_mode: accept turns those into
+ * an accept marked "unscanned"). Every message ends in exactly one
+ * `event=message` log line.
+ */
+#include <arpa/inet.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "milter/milter-private.h"
+
+static struct gv_milter_state *state;
+
+static const char *const own_headers[] = { "X-Geneva-Verdict", "X-Geneva-Score",
+					   "X-Geneva-Reasons" };
+
+struct session {
+	char client_ip[INET6_ADDRSTRLEN];
+	char *helo;
+	bool counted;          /* in state->sessions */
+	bool leadspc;          /* header values carry their leading space */
+	unsigned long noreply; /* SMFIP_NR_* steps negotiated */
+	/* the message in progress (from MAIL FROM to its end) */
+	struct gv_milter_gen *gen;
+	struct gv_pool *pool;
+	char *from;
+	const char **rcpts;
+	size_t n_rcpts, cap_rcpts;
+	struct gv_buf msg;
+	bool oversize;
+	char *subject;         /* raw value of the first Subject header */
+	unsigned n_own[3];     /* X-Geneva-* headers that came with it */
+};
+
+/* What happened to one message, for the answer and the log line. */
+struct outcome {
+	const char *verdict;   /* scan action, or "none" */
+	const char *action;    /* what the MTA was told */
+	int score;
+	bool partial;
+	const char *reasons;
+	const char *qid_store; /* quarantine id */
+	const char *error;
+};
+
+static void msg_end(struct session *s)
+{
+	gv_milter_gen_put(state, s->gen);
+	s->gen = NULL;
+	gv_pool_free(&s->pool);
+	gv_buf_free(&s->msg);
+	gv_free(s->rcpts);
+	s->rcpts = NULL;
+	s->n_rcpts = s->cap_rcpts = 0;
+	s->from = s->subject = NULL;
+	s->oversize = false;
+	memset(s->n_own, 0, sizeof(s->n_own));
+}
+
+static struct session *session_of(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+	if (s == NULL) {
+		s = gv_calloc(1, sizeof(*s));
+		smfi_setpriv(ctx, s);
+	}
+	return s;
+}
+
+/* Continue, or "no reply" when the MTA agreed not to wait for one. */
+static sfsistat cont(const struct session *s, unsigned long step)
+{
+	return (s->noreply & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			     unsigned long f2, unsigned long f3,
+			     unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	(void)f2;
+	(void)f3;
+	struct session *s = session_of(ctx);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	/* every event is wanted; headers verbatim; no round trip per header
+	 * or body chunk (all decisions are taken at end of message) */
+	*pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_NR_EOH);
+	*pf2 = *pf3 = 0;
+	s->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	s->noreply = *pf1 & (SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_NR_EOH);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	(void)host;
+	struct session *s = session_of(ctx);
+	unsigned n = atomic_fetch_add(&state->sessions, 1) + 1;
+	s->counted = true;
+	if (addr && addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)addr)->sin_addr,
+			  s->client_ip, sizeof(s->client_ip));
+	else if (addr && addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)addr)->sin6_addr,
+			  s->client_ip, sizeof(s->client_ip));
+	struct gv_milter_gen *g = gv_milter_gen_get(state);
+	unsigned max = g->cfg->max_sessions;
+	gv_milter_gen_put(state, g);
+	if (n > max) {
+		gv_log(GV_LOG_WARN, "event=overload sessions=%u max_sessions=%u client=%s",
+		       n, max, s->client_ip[0] ? s->client_ip : "-");
+		smfi_setreply(ctx, "451", "4.7.1",
+			      "Geneva: too many sessions, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_helo(SMFICTX *ctx, char *helo)
+{
+	struct session *s = session_of(ctx);
+	gv_free(s->helo);
+	s->helo = gv_strndup(helo ? helo : "", 255);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s = session_of(ctx);
+	msg_end(s);
+	s->gen = gv_milter_gen_get(state);
+	s->pool = gv_pool_new(16 * 1024);
+	s->from = gv_milter_addr(s->pool, argv ? argv[0] : NULL);
+	gv_buf_init(&s->msg, s->gen->max_message);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct session *s = session_of(ctx);
+	if (s->pool == NULL)
+		return SMFIS_CONTINUE;
+	if (s->n_rcpts == s->cap_rcpts) {
+		s->cap_rcpts = s->cap_rcpts ? s->cap_rcpts * 2 : 4;
+		s->rcpts = gv_realloc(s->rcpts, gv_mul_size(s->cap_rcpts, sizeof(char *)));
+	}
+	s->rcpts[s->n_rcpts++] = gv_milter_addr(s->pool, argv ? argv[0] : NULL);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct session *s = session_of(ctx);
+	if (s->pool == NULL || name == NULL)
+		return cont(s, SMFIP_NR_HDR);
+	for (size_t i = 0; i < GV_ARRAY_LEN(own_headers); i++)
+		if (strcasecmp(name, own_headers[i]) == 0)
+			s->n_own[i]++;
+	if (s->subject == NULL && strcasecmp(name, "Subject") == 0)
+		s->subject = gv_pstrdup(s->pool, value ? value : "");
+	if (!s->oversize &&
+	    gv_milter_append_header(&s->msg, name, value, s->leadspc) < 0)
+		s->oversize = true;
+	return cont(s, SMFIP_NR_HDR);
+}
+
+static sfsistat on_eoh(SMFICTX *ctx)
+{
+	struct session *s = session_of(ctx);
+	if (s->pool && !s->oversize && gv_buf_append(&s->msg, "\r\n", 2) < 0)
+		s->oversize = true;
+	return cont(s, SMFIP_NR_EOH);
+}
+
+static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct session *s = session_of(ctx);
+	/* past the cap nothing more is kept: memory stays bounded and the
+	 * answer comes at end of message */
+	if (s->pool && !s->oversize && gv_buf_append(&s->msg, chunk, len) < 0)
+		s->oversize = true;
+	return cont(s, SMFIP_NR_BODY);
+}
+
+/* A header value as the MTA expects it back (see on_negotiate). */
+static char *hval(const struct session *s, const char *v)
+{
+	return gv_psprintf(s->pool, "%s%s", s->leadspc ? " " : "", v);
+}
+
+static int add_headers(SMFICTX *ctx, struct session *s, const char *verdict,
+		       int score, const char *reasons)
+{
+	/* headers of the same names that came with the message are removed
+	 * (highest index first): only ours can be trusted downstream */
+	for (size_t i = 0; i < GV_ARRAY_LEN(own_headers); i++)
+		for (unsigned k = s->n_own[i]; k > 0; k--)
+			if (smfi_chgheader(ctx, (char *)own_headers[i], (int)k, NULL) != MI_SUCCESS)
+				return -1;
+	char score_s[24];
+	snprintf(score_s, sizeof(score_s), "%d", score);
+	if (smfi_addheader(ctx, "X-Geneva-Verdict", hval(s, verdict)) != MI_SUCCESS ||
+	    smfi_addheader(ctx, "X-Geneva-Score", hval(s, score_s)) != MI_SUCCESS ||
+	    smfi_addheader(ctx, "X-Geneva-Reasons",
+			   hval(s, *reasons ? reasons : "none")) != MI_SUCCESS)
+		return -1;
+	return 0;
+}
+
+static int prefix_subject(SMFICTX *ctx, struct session *s, const char *prefix)
+{
+	if (*prefix == '\0')
+		return 0;
+	const char *old = s->subject ? s->subject : "";
+	while (*old == ' ' || *old == '\t')
+		old++;
+	if (strncmp(old, prefix, strlen(prefix)) == 0)
+		return 0;
+	char *v = gv_psprintf(s->pool, "%s%s%s", s->leadspc ? " " : "", prefix, old);
+	int rc = s->subject ? smfi_chgheader(ctx, "Subject", 1, v)
+			    : smfi_addheader(ctx, "Subject", v);
+	return rc == MI_SUCCESS ? 0 : -1;
+}
+
+static sfsistat tempfail(SMFICTX *ctx, struct outcome *o, const char *why)
+{
+	char text[200];
+	snprintf(text, sizeof(text), "Geneva: temporary failure (%s), try again later", why);
+	smfi_setreply(ctx, "451", "4.7.1", text);
+	o->action = "tempfail";
+	o->error = why;
+	return SMFIS_TEMPFAIL;
+}
+
+/* Overload or internal error: tempfail, or accept marked unscanned. */
+static sfsistat failure(SMFICTX *ctx, struct session *s, struct outcome *o,
+			const char *why)
+{
+	if (s->gen->cfg->failure_mode == GV_MILTER_FAIL_TEMPFAIL)
+		return tempfail(ctx, o, why);
+	o->action = "accept-unscanned";
+	o->error = why;
+	if (add_headers(ctx, s, "unscanned", 0, why) < 0)
+		return tempfail(ctx, o, "header change failed");
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat quarantine(SMFICTX *ctx, struct session *s, struct outcome *o,
+			   const struct gv_scan_result *r, const char *qid)
+{
+	struct gv_buf js;
+	gv_buf_init(&js, (size_t)16 << 20);
+	const char *vj = gv_scan_result_json(r, qid, &js) > 0 ? gv_buf_cstr(&js) : NULL;
+	struct gv_quarantine_entry e = {
+		.queue_id = qid, .sender = s->from, .rcpts = s->rcpts,
+		.n_rcpts = s->n_rcpts, .client_ip = s->client_ip, .helo = s->helo,
+		.subject = s->subject, .action = o->verdict, .score = r->score,
+		.reasons = o->reasons, .verdict_json = vj,
+	};
+	const char *err;
+	int rc = gv_quarantine_put(state->store, &e, s->msg.data, s->msg.len, &err);
+	gv_buf_free(&js);
+	if (rc < 0) {
+		gv_log(GV_LOG_ERROR, "event=quarantine_error qid=%s error=%s", qid,
+		       gv_milter_logval(s->pool, err, 300));
+		return failure(ctx, s, o, "quarantine store failed");
+	}
+	o->qid_store = gv_pstrdup(s->pool, e.id);
+	if (s->gen->cfg->quarantine_mode == GV_MILTER_Q_DISCARD) {
+		o->action = "discard";
+		return SMFIS_DISCARD;
+	}
+	/* hold: Postfix keeps it in its hold queue; our copy is the record */
+	char *why = gv_psprintf(s->pool, "Geneva quarantine %s", e.id);
+	if (smfi_quarantine(ctx, why) != MI_SUCCESS ||
+	    add_headers(ctx, s, o->verdict, r->score, o->reasons) < 0)
+		return failure(ctx, s, o, "hold failed");
+	o->action = "hold";
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat decide(SMFICTX *ctx, struct session *s, struct outcome *o,
+		       const struct gv_scan_result *r, const char *qid)
+{
+	const struct gv_milter_config *cfg = s->gen->cfg;
+	o->verdict = gv_action_name(r->action);
+	o->score = r->score;
+	o->partial = r->partial;
+	o->reasons = gv_milter_reasons(s->pool, r, 8, 400);
+	switch (r->action) {
+	case GV_ACTION_REJECT: {
+		char *text = gv_psprintf(s->pool, "Rejected by Geneva (queue id %s): %s",
+					 qid, gv_milter_reasons(s->pool, r, 3, 160));
+		smfi_setreply(ctx, "550", "5.7.1", gv_milter_safe_text(s->pool, text, 250));
+		o->action = "reject";
+		return SMFIS_REJECT;
+	}
+	case GV_ACTION_QUARANTINE:
+		return quarantine(ctx, s, o, r, qid);
+	case GV_ACTION_TAG:
+		if (prefix_subject(ctx, s, cfg->subject_prefix) < 0)
+			return failure(ctx, s, o, "header change failed");
+		/* fall through */
+	case GV_ACTION_ACCEPT:
+	default:
+		if (cfg->add_headers &&
+		    add_headers(ctx, s, o->verdict, r->score, o->reasons) < 0)
+			return failure(ctx, s, o, "header change failed");
+		o->action = "accept";
+		return SMFIS_ACCEPT;
+	}
+}
+
+static char *joined_rcpts(const struct session *s)
+{
+	struct gv_buf b;
+	gv_buf_init(&b, 4096);
+	for (size_t i = 0; i < s->n_rcpts; i++) {
+		if ((i && gv_buf_putc(&b, ',') < 0) ||
+		    gv_buf_append(&b, s->rcpts[i], strlen(s->rcpts[i])) < 0)
+			break;
+	}
+	const char *c = gv_buf_cstr(&b);
+	char *out = gv_milter_logval(s->pool, c ? c : "", 4096);
+	gv_buf_free(&b);
+	return out;
+}
+
+static void log_message(const struct session *s, const char *qid,
+			const struct outcome *o, uint64_t us)
+{
+	gv_log(o->error && strcmp(o->action, "tempfail") == 0 ? GV_LOG_WARN : GV_LOG_INFO,
+	       "event=message qid=%s from=%s rcpt=%s client=%s size=%zu verdict=%s"
+	       " score=%d action=%s reasons=%s quarantine_id=%s partial=%d%s%s"
+	       " generation=%u ms=%.1f",
+	       gv_milter_logval(s->pool, qid, 64), gv_milter_logval(s->pool, s->from, 512),
+	       joined_rcpts(s), s->client_ip[0] ? s->client_ip : "-", s->msg.len,
+	       o->verdict, o->score, o->action,
+	       gv_milter_logval(s->pool, o->reasons ? o->reasons : "", 500),
+	       o->qid_store ? o->qid_store : "-", o->partial,
+	       o->error ? " error=" : "",
+	       o->error ? gv_milter_logval(s->pool, o->error, 200) : "",
+	       s->gen->id, (double)us / 1000.0);
+}
+
+static sfsistat on_eom(SMFICTX *ctx)
+{
+	struct session *s = session_of(ctx);
+	if (s->pool == NULL) /* no MAIL FROM seen: nothing sane to do */
+		return SMFIS_TEMPFAIL;
+	uint64_t t0 = gv_now_us();
+	const char *qid = smfi_getsymval(ctx, "i");
+	qid = qid ? gv_pstrdup(s->pool, qid) : "-";
+	struct outcome o = { .verdict = "none", .action = "?" };
+	const struct gv_milter_config *cfg = s->gen->cfg;
+	sfsistat rc;
+	size_t slot;
+	if (s->oversize) {
+		o.error = "message larger than milter.max_message_bytes";
+		if (cfg->oversize_tempfail) {
+			smfi_setreply(ctx, "452", "4.3.1", "Geneva: message too big to scan now");
+			o.action = "tempfail";
+			rc = SMFIS_TEMPFAIL;
+		} else {
+			smfi_setreply(ctx, "552", "5.3.4", "Message too big for the content filter");
+			o.action = "reject";
+			rc = SMFIS_REJECT;
+		}
+	} else if (gv_milter_engine_acquire(state, s->gen, cfg->queue_timeout_ms, &slot) == 0) {
+		rc = failure(ctx, s, &o, "overloaded: no free scanner");
+	} else {
+		const char *const *rc_list = s->rcpts;
+		struct gv_scan_envelope env = {
+			.client_ip = s->client_ip[0] ? s->client_ip : NULL,
+			.helo = s->helo, .mail_from = s->from,
+			.rcpt_to = rc_list, .n_rcpt = s->n_rcpts,
+		};
+		struct gv_scan_result *r;
+		const char *err;
+		int sr = gv_scan_message(s->gen->engines[slot], s->pool, s->msg.data,
+					 s->msg.len, &env, &r, &err);
+		gv_milter_engine_release(state, s->gen, slot);
+		if (sr < 0) {
+			gv_log(GV_LOG_ERROR, "event=scan_error qid=%s error=%s", qid,
+			       gv_milter_logval(s->pool, err, 300));
+			rc = failure(ctx, s, &o, "scan error");
+		} else {
+			rc = decide(ctx, s, &o, r, qid);
+		}
+	}
+	log_message(s, qid, &o, gv_now_us() - t0);
+	atomic_fetch_add(&state->messages, 1);
+	msg_end(s);
+	return rc;
+}
+
+static sfsistat on_abort(SMFICTX *ctx)
+{
+	msg_end(session_of(ctx));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_close(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+	if (s != NULL) {
+		if (s->counted)
+			atomic_fetch_sub(&state->sessions, 1);
+		msg_end(s);
+		gv_free(s->helo);
+		gv_free(s);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+int gv_milter_register(struct gv_milter_state *st, const char **error_r)
+{
+	state = st;
+	struct smfiDesc desc = {
+		.xxfi_name = "geneva",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+		.xxfi_connect = on_connect,
+		.xxfi_helo = on_helo,
+		.xxfi_envfrom = on_envfrom,
+		.xxfi_envrcpt = on_envrcpt,
+		.xxfi_header = on_header,
+		.xxfi_eoh = on_eoh,
+		.xxfi_body = on_body,
+		.xxfi_eom = on_eom,
+		.xxfi_abort = on_abort,
+		.xxfi_close = on_close,
+		.xxfi_negotiate = on_negotiate,
+	};
+	if (smfi_register(desc) != MI_SUCCESS) {
+		*error_r = "smfi_register failed";
+		return -1;
+	}
+	return 1;
+}

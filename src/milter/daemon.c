@@ -1,0 +1,387 @@
+/*
+ * The milter daemon's life cycle (process model in milter.h):
+ *
+ *   supervisor  validates the configuration, daemonizes (pidfile) when
+ *               asked, forks the worker and forks a new one whenever it
+ *               dies (crash isolation: Postfix tempfails only the messages
+ *               in flight). SIGHUP -> SIGUSR1 to the worker (reload);
+ *               SIGTERM/SIGINT -> SIGTERM to the worker, wait, exit. It
+ *               keeps root (when started as root) only to be able to open
+ *               the socket again for the next worker; it parses nothing
+ *               and talks to no one.
+ *   worker      opens the milter socket, drops to the configured user,
+ *               opens the quarantine store, builds the engines and runs
+ *               libmilter. libmilter's own signal thread turns SIGTERM into
+ *               "stop accepting"; the worker then waits (bounded) for the
+ *               sessions in flight before it exits. A thread of ours waits
+ *               for SIGUSR1 and swaps in a freshly built generation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "milter/milter-private.h"
+
+struct run {
+	const char *config;   /* config file or NULL */
+	const char *socket;   /* effective socket spec */
+	struct passwd pw;     /* user to run as (valid when drop) */
+	bool drop;
+	char *qdir;           /* quarantine directory */
+	unsigned grace_s;
+	unsigned timeout_s;
+};
+
+static volatile sig_atomic_t got_hup, got_term, got_chld;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+	else
+		got_term = 1;
+}
+
+static int resolve_user(const char *name, struct run *r, const char **error_r)
+{
+	if (geteuid() != 0) {
+		r->drop = false; /* not root: run as whoever started us */
+		return 1;
+	}
+	struct passwd *pw = NULL;
+	if (name == NULL) {
+		pw = getpwnam("geneva");
+		if (pw == NULL)
+			pw = getpwnam("nobody");
+	} else {
+		pw = getpwnam(name);
+	}
+	if (pw == NULL) {
+		*error_r = "milter.user: no such user";
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		*error_r = "milter.user: refusing to scan mail as root";
+		return -1;
+	}
+	r->pw = *pw;
+	r->pw.pw_name = gv_strdup(pw->pw_name);
+	r->drop = true;
+	return 1;
+}
+
+static int drop_privileges(const struct run *r, const char **error_r)
+{
+	if (!r->drop)
+		return 1;
+	if (setgroups(1, &r->pw.pw_gid) < 0 || setresgid(r->pw.pw_gid, r->pw.pw_gid, r->pw.pw_gid) < 0 ||
+	    setresuid(r->pw.pw_uid, r->pw.pw_uid, r->pw.pw_uid) < 0) {
+		*error_r = "cannot drop privileges";
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		*error_r = "privileges could be regained after the drop";
+		return -1;
+	}
+	return 1;
+}
+
+/* The socket file of a unix socket: owned by the milter user, mode 0660
+ * (add the MTA's user to that group). */
+static void fix_unix_socket(const struct run *r)
+{
+	const char *p = NULL;
+	if (strncmp(r->socket, "unix:", 5) == 0)
+		p = r->socket + 5;
+	else if (strncmp(r->socket, "local:", 6) == 0)
+		p = r->socket + 6;
+	if (p == NULL)
+		return;
+	if (r->drop && chown(p, r->pw.pw_uid, r->pw.pw_gid) < 0)
+		gv_log(GV_LOG_WARN, "event=socket_chown_failed path=%s", p);
+	chmod(p, 0660);
+}
+
+static void *reload_thread(void *arg)
+{
+	struct gv_milter_state *st = arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		int sig;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		uint64_t t0 = gv_now_ms();
+		struct gv_milter_gen *g;
+		const char *err;
+		if (gv_milter_gen_build(st->config_path, NULL, &g, &err) < 0) {
+			gv_log(GV_LOG_ERROR, "event=reload_failed error=\"%s\" (still serving the old configuration)", err);
+			continue;
+		}
+		gv_milter_gen_install(st, g);
+		gv_log(GV_LOG_INFO, "event=reloaded generation=%u scanners=%zu ms=%llu",
+		       g->id, g->n, (unsigned long long)(gv_now_ms() - t0));
+	}
+	return NULL;
+}
+
+static int worker(const struct run *r)
+{
+	const char *err;
+	/* SIGUSR1 is for reload_thread only: block it before any thread exists */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+	static struct gv_milter_state st;
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st.freed, &ca);
+	st.config_path = r->config;
+
+	if (smfi_setconn((char *)r->socket) != MI_SUCCESS ||
+	    smfi_settimeout((int)r->timeout_s) != MI_SUCCESS ||
+	    smfi_setbacklog(256) != MI_SUCCESS ||
+	    gv_milter_register(&st, &err) < 0) {
+		gv_log(GV_LOG_ERROR, "event=start_failed error=\"libmilter setup\"");
+		return 2;
+	}
+	/* the previous worker may still hold the socket for a moment */
+	int tries = 0;
+	while (smfi_opensocket(true) != MI_SUCCESS) {
+		if (++tries >= 50) {
+			gv_log(GV_LOG_ERROR, "event=start_failed socket=%s error=\"cannot open the socket\"",
+			       r->socket);
+			return 2;
+		}
+		usleep(200 * 1000);
+	}
+	fix_unix_socket(r);
+	if (drop_privileges(r, &err) < 0) {
+		gv_log(GV_LOG_ERROR, "event=start_failed error=\"%s\"", err);
+		return 2;
+	}
+	if (gv_quarantine_open(r->qdir, &st.store, &err) < 0) {
+		gv_log(GV_LOG_ERROR, "event=start_failed error=\"%s\"", err);
+		return 2;
+	}
+	uint64_t t0 = gv_now_ms();
+	struct gv_milter_gen *g;
+	if (gv_milter_gen_build(r->config, r->socket, &g, &err) < 0) {
+		gv_log(GV_LOG_ERROR, "event=start_failed error=\"%s\"", err);
+		return 2;
+	}
+	gv_milter_gen_install(&st, g);
+	pthread_t th;
+	pthread_create(&th, NULL, reload_thread, &st);
+	pthread_detach(th);
+	gv_log(GV_LOG_INFO, "event=ready socket=%s user=%s scanners=%zu max_message=%zu ms=%llu",
+	       r->socket, r->drop ? r->pw.pw_name : "(unchanged)", g->n,
+	       g->max_message, (unsigned long long)(gv_now_ms() - t0));
+	int rc = smfi_main();
+	/* stopped accepting; let the sessions in flight finish */
+	uint64_t until = gv_now_ms() + (uint64_t)r->grace_s * 1000;
+	while (atomic_load(&st.sessions) > 0 && gv_now_ms() < until)
+		usleep(50 * 1000);
+	gv_log(GV_LOG_INFO, "event=stopped messages=%lu sessions_left=%u",
+	       atomic_load(&st.messages), atomic_load(&st.sessions));
+	return rc == MI_SUCCESS ? 0 : 2;
+}
+
+static pid_t start_worker(const struct run *r)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		_exit(worker(r));
+	}
+	if (pid < 0)
+		gv_log(GV_LOG_ERROR, "event=fork_failed error=\"%s\"", strerror(errno));
+	else
+		gv_log(GV_LOG_INFO, "event=worker_started pid=%ld", (long)pid);
+	return pid;
+}
+
+static int supervise(const struct run *r)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	pid_t child = start_worker(r);
+	uint64_t started = gv_now_ms(), delay_ms = 100;
+	unsigned restarts = 0;
+	for (;;) {
+		if (!got_hup && !got_term && !got_chld)
+			sigsuspend(&old);
+		if (got_hup) {
+			got_hup = 0;
+			if (child > 0)
+				kill(child, SIGUSR1);
+		}
+		if (got_term) {
+			if (child > 0)
+				kill(child, SIGTERM);
+			int status;
+			while (child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR)
+				;
+			gv_log(GV_LOG_INFO, "event=shutdown restarts=%u", restarts);
+			return 0;
+		}
+		if (!got_chld)
+			continue;
+		got_chld = 0;
+		int status;
+		pid_t p = waitpid(-1, &status, WNOHANG);
+		if (p <= 0 || p != child)
+			continue;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 2 && restarts == 0 &&
+		    gv_now_ms() - started < 60000) {
+			gv_log(GV_LOG_ERROR, "event=worker_failed_start (see the error above)");
+			return 2;
+		}
+		gv_log(GV_LOG_ERROR, "event=worker_died pid=%ld %s=%d",
+		       (long)p, WIFSIGNALED(status) ? "signal" : "status",
+		       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		/* a worker that keeps dying right away is restarted ever more
+		 * slowly (up to 10 s); one that ran a while restarts at once */
+		delay_ms = gv_now_ms() - started > 30000 ? 100 : (delay_ms * 2 > 10000 ? 10000 : delay_ms * 2);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		usleep((useconds_t)delay_ms * 1000);
+		sigprocmask(SIG_BLOCK, &block, NULL);
+		if (got_term)
+			return 0;
+		restarts++;
+		started = gv_now_ms();
+		child = start_worker(r);
+	}
+}
+
+static int write_pidfile(const char *path, const char **error_r)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (gv_write_file_atomic(path, buf, (size_t)n, 0644, error_r) < 0)
+		return -1;
+	return 1;
+}
+
+static int daemonize(void)
+{
+	pid_t p = fork();
+	if (p < 0)
+		return -1;
+	if (p > 0)
+		_exit(0);
+	setsid();
+	p = fork();
+	if (p < 0)
+		return -1;
+	if (p > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -1;
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+int gv_milter_main(const struct gv_milter_options *o)
+{
+	const char *err;
+	struct gv_milter_config *cfg;
+	struct gv_scan_config *scfg;
+	struct gv_quarantine_config *qcfg;
+	/* validate everything up front so a typo is one line on stderr */
+	if (gv_milter_config_load(o->config_path, &cfg, &err) < 0 ||
+	    gv_scan_config_load(o->config_path, &scfg, &err) < 0) {
+		fprintf(stderr, "geneva: %s\n", err);
+		return 2;
+	}
+	gv_scan_config_free(&scfg);
+	if (gv_quarantine_config_load(o->config_path, &qcfg, &err) < 0) {
+		fprintf(stderr, "geneva: %s\n", err);
+		gv_milter_config_free(&cfg);
+		return 2;
+	}
+	struct run r = {
+		.config = o->config_path,
+		.socket = gv_strdup(o->socket ? o->socket : cfg->socket),
+		.qdir = gv_strdup(qcfg->dir),
+		.grace_s = cfg->shutdown_grace_s,
+		.timeout_s = cfg->timeout_s,
+	};
+	gv_quarantine_config_free(&qcfg);
+	int rv = 2;
+	if (resolve_user(o->user ? o->user : cfg->user, &r, &err) < 0) {
+		fprintf(stderr, "geneva: %s\n", err);
+		goto out;
+	}
+	/* the store belongs to the milter user (the CLI switches to it) */
+	if (mkdir(r.qdir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "geneva: %s: %s\n", r.qdir, strerror(errno));
+		goto out;
+	}
+	if (r.drop && chown(r.qdir, r.pw.pw_uid, r.pw.pw_gid) < 0) {
+		fprintf(stderr, "geneva: %s: %s\n", r.qdir, strerror(errno));
+		goto out;
+	}
+	const char *pidfile = o->pidfile ? o->pidfile : cfg->pidfile;
+	if (!o->foreground || cfg->syslog)
+		gv_log_set_syslog(true, "geneva-milter");
+	if (!o->foreground) {
+		if (daemonize() < 0 || write_pidfile(pidfile, &err) < 0) {
+			gv_log(GV_LOG_ERROR, "event=start_failed error=\"daemonize or pidfile %s\"", pidfile);
+			goto out;
+		}
+	}
+	rv = supervise(&r);
+	if (!o->foreground)
+		unlink(pidfile);
+out:
+	gv_milter_config_free(&cfg);
+	gv_free((char *)r.socket);
+	gv_free(r.qdir);
+	if (r.drop)
+		gv_free(r.pw.pw_name);
+	return rv;
+}

@@ -1,0 +1,125 @@
+/*
+ * Engine generations (milter-private.h): a scan engine is not safe for
+ * concurrent scans, so each generation holds one engine per scanner slot
+ * and scans borrow one under a mutex. A reload builds a complete new
+ * generation before swapping it in; the old one lives until the last
+ * session holding it lets go.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "milter/milter-private.h"
+
+static void gen_free(struct gv_milter_gen *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		gv_scan_engine_free(&g->engines[i]);
+	gv_free(g->engines);
+	gv_free(g->busy);
+	gv_milter_config_free(&g->cfg);
+	gv_free(g);
+}
+
+int gv_milter_gen_build(const char *config_path, const char *socket_override,
+			struct gv_milter_gen **gen_r, const char **error_r)
+{
+	struct gv_milter_gen *g = gv_calloc(1, sizeof(*g));
+	if (gv_milter_config_load(config_path, &g->cfg, error_r) < 0) {
+		gv_free(g);
+		return -1;
+	}
+	if (socket_override) {
+		gv_free(g->cfg->socket);
+		g->cfg->socket = gv_strdup(socket_override);
+	}
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	g->n = g->cfg->scanners ? g->cfg->scanners : (size_t)(cpus > 0 ? cpus : 1);
+	g->engines = gv_calloc(g->n, sizeof(*g->engines));
+	g->busy = gv_calloc(g->n, sizeof(bool));
+	for (size_t i = 0; i < g->n; i++)
+		if (gv_scan_engine_load(config_path, &g->engines[i], error_r) < 0) {
+			gen_free(g);
+			return -1;
+		}
+	size_t scan_max = gv_scan_config_limits(gv_scan_engine_config(g->engines[0]))
+				  ->max_message_bytes;
+	g->max_message = g->cfg->max_message_bytes ? (size_t)g->cfg->max_message_bytes
+						   : scan_max;
+	*gen_r = g;
+	return 1;
+}
+
+void gv_milter_gen_install(struct gv_milter_state *st, struct gv_milter_gen *gen)
+{
+	pthread_mutex_lock(&st->lock);
+	struct gv_milter_gen *old = st->current;
+	gen->id = ++st->next_id;
+	gen->refs = 1;
+	st->current = gen;
+	bool free_old = old && --old->refs == 0;
+	pthread_mutex_unlock(&st->lock);
+	if (free_old)
+		gen_free(old);
+}
+
+struct gv_milter_gen *gv_milter_gen_get(struct gv_milter_state *st)
+{
+	pthread_mutex_lock(&st->lock);
+	struct gv_milter_gen *g = st->current;
+	g->refs++;
+	pthread_mutex_unlock(&st->lock);
+	return g;
+}
+
+void gv_milter_gen_put(struct gv_milter_state *st, struct gv_milter_gen *gen)
+{
+	if (gen == NULL)
+		return;
+	pthread_mutex_lock(&st->lock);
+	bool last = --gen->refs == 0;
+	pthread_mutex_unlock(&st->lock);
+	if (last) {
+		gv_log(GV_LOG_INFO, "event=generation_retired generation=%u", gen->id);
+		gen_free(gen);
+	}
+}
+
+int gv_milter_engine_acquire(struct gv_milter_state *st, struct gv_milter_gen *gen,
+			     unsigned timeout_ms, size_t *slot_r)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		for (size_t i = 0; i < gen->n; i++)
+			if (!gen->busy[i]) {
+				gen->busy[i] = true;
+				pthread_mutex_unlock(&st->lock);
+				*slot_r = i;
+				return 1;
+			}
+		int rc = pthread_cond_timedwait(&st->freed, &st->lock, &until);
+		if (rc == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+void gv_milter_engine_release(struct gv_milter_state *st, struct gv_milter_gen *gen,
+			      size_t slot)
+{
+	pthread_mutex_lock(&st->lock);
+	gen->busy[slot] = false;
+	/* waiters may belong to any generation: wake them all */
+	pthread_cond_broadcast(&st->freed);
+	pthread_mutex_unlock(&st->lock);
+}

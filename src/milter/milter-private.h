@@ -1,0 +1,57 @@
+/* Internal to src/milter: engine generations, the worker's shared state
+ * and the libmilter glue. */
+#ifndef GV_MILTER_PRIVATE_H
+#define GV_MILTER_PRIVATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "milter/milter.h"
+#include "quarantine/quarantine.h"
+
+/* One generation: a milter config and a pool of scan engines built from
+ * one reading of the config file. A session holds a reference from MAIL
+ * FROM to the end of its message, so a reload never changes the rules
+ * under a message being received or scanned. */
+struct gv_milter_gen {
+	unsigned id;
+	unsigned refs;        /* sessions holding it (+1 while current) */
+	struct gv_milter_config *cfg;
+	size_t max_message;   /* bytes kept in memory per message */
+	size_t n;
+	struct gv_scan_engine **engines;
+	bool *busy;
+};
+
+struct gv_milter_state {
+	pthread_mutex_t lock;  /* guards gens, busy flags and refs */
+	pthread_cond_t freed;  /* an engine was returned */
+	struct gv_milter_gen *current;
+	unsigned next_id;
+	const char *config_path;
+	struct gv_quarantine *store;
+	atomic_uint sessions;  /* open SMTP sessions */
+	atomic_ulong messages; /* messages finished (any outcome) */
+};
+
+/* Builds a generation from the config file (milter section + n engines,
+ * n = milter.scanners or the CPU count). 1 ok, -1 error with *error_r. */
+int gv_milter_gen_build(const char *config_path, const char *socket_override,
+			struct gv_milter_gen **gen_r, const char **error_r);
+/* Installs gen as current (the old one is freed once unreferenced). */
+void gv_milter_gen_install(struct gv_milter_state *st, struct gv_milter_gen *gen);
+/* A reference to the current generation / drop one. */
+struct gv_milter_gen *gv_milter_gen_get(struct gv_milter_state *st);
+void gv_milter_gen_put(struct gv_milter_state *st, struct gv_milter_gen *gen);
+/* Borrows a free engine of gen, waiting up to timeout_ms. 1 with *slot_r,
+ * 0 none became free in time (overload). */
+int gv_milter_engine_acquire(struct gv_milter_state *st, struct gv_milter_gen *gen,
+			     unsigned timeout_ms, size_t *slot_r);
+void gv_milter_engine_release(struct gv_milter_state *st, struct gv_milter_gen *gen,
+			      size_t slot);
+
+/* Registers the libmilter callbacks with st as their shared state. 1 ok,
+ * -1 error with *error_r. */
+int gv_milter_register(struct gv_milter_state *st, const char **error_r);
+
+#endif
