@@ -10,7 +10,9 @@
 #include "intel/intel-map.h"
 #include "intel/intel-private.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct gv_sql_stmt q_event_ins = {
@@ -20,27 +22,94 @@ static const struct gv_sql_stmt q_event_ins = {
 	" $10) ON CONFLICT(uid) DO NOTHING RETURNING id",
 	NULL
 };
-static const struct gv_sql_stmt q_edge_ins = {
-	21,
+/* Edges and findings are written with multi-row INSERTs of ROWS rows (the
+ * statement text is built once): one statement execution per ROWS rows
+ * instead of per row is most of the ingest speed. */
+#define EDGE_ROWS 32
+#define FINDING_ROWS 16
+static char edge_sql[EDGE_ROWS * 24 + 128];
+static char finding_sql[FINDING_ROWS * 48 + 160];
+static const struct gv_sql_stmt q_edges = { 21, edge_sql, NULL };
+static const struct gv_sql_stmt q_findings = { 22, finding_sql, NULL };
+static const struct gv_sql_stmt q_edge1 = {
+	26,
 	"INSERT INTO event_entity(event, role, entity) VALUES($1, $2, $3)"
 	" ON CONFLICT DO NOTHING",
 	NULL
 };
-static const struct gv_sql_stmt q_finding_ins = {
-	22,
+static const struct gv_sql_stmt q_finding1 = {
+	27,
 	"INSERT INTO finding(event, idx, analyzer, rule, score, evidence, part)"
 	" VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
 	NULL
 };
+static const struct gv_sql_stmt q_target_total = {
+	29,
+	"INSERT INTO target_total(usr, total, malicious, max_score)"
+	" VALUES($1, $2, $3, $4) ON CONFLICT(usr) DO UPDATE SET"
+	" total = target_total.total + excluded.total,"
+	" malicious = target_total.malicious + excluded.malicious,"
+	" max_score = max(target_total.max_score, excluded.max_score)",
+	"INSERT INTO target_total(usr, total, malicious, max_score)"
+	" VALUES($1, $2, $3, $4) ON CONFLICT(usr) DO UPDATE SET"
+	" total = target_total.total + excluded.total,"
+	" malicious = target_total.malicious + excluded.malicious,"
+	" max_score = GREATEST(target_total.max_score, excluded.max_score)"
+};
+static const struct gv_sql_stmt q_day_campaign_all = {
+	28,
+	"INSERT INTO day_campaign(campaign, day, messages, malicious,"
+	" first_seen, last_seen) VALUES($1, $2, $3, $4, $5, $6)"
+	" ON CONFLICT(campaign, day) DO UPDATE SET"
+	" messages = day_campaign.messages + excluded.messages,"
+	" malicious = day_campaign.malicious + excluded.malicious,"
+	" first_seen = min(day_campaign.first_seen, excluded.first_seen),"
+	" last_seen = max(day_campaign.last_seen, excluded.last_seen)",
+	"INSERT INTO day_campaign(campaign, day, messages, malicious,"
+	" first_seen, last_seen) VALUES($1, $2, $3, $4, $5, $6)"
+	" ON CONFLICT(campaign, day) DO UPDATE SET"
+	" messages = day_campaign.messages + excluded.messages,"
+	" malicious = day_campaign.malicious + excluded.malicious,"
+	" first_seen = LEAST(day_campaign.first_seen, excluded.first_seen),"
+	" last_seen = GREATEST(day_campaign.last_seen, excluded.last_seen)"
+};
+
+static void build_sql(char *out, size_t size, const char *head, int cols,
+		      int rows)
+{
+	size_t n = (size_t)snprintf(out, size, "%s VALUES", head);
+	int k = 1;
+	for (int r = 0; r < rows; r++) {
+		n += (size_t)snprintf(out + n, size - n, "%s(", r ? "," : "");
+		for (int c = 0; c < cols; c++)
+			n += (size_t)snprintf(out + n, size - n, "%s$%d",
+					      c ? "," : "", k++);
+		n += (size_t)snprintf(out + n, size - n, ")");
+	}
+	snprintf(out + n, size - n, " ON CONFLICT DO NOTHING");
+	gv_assert(n + 24 < size);
+}
+
+static void build_all(void)
+{
+	build_sql(edge_sql, sizeof(edge_sql),
+		  "INSERT INTO event_entity(event, role, entity)", 3,
+		  EDGE_ROWS);
+	build_sql(finding_sql, sizeof(finding_sql),
+		  "INSERT INTO finding(event, idx, analyzer, rule, score,"
+		  " evidence, part)",
+		  7, FINDING_ROWS);
+}
+
 static const struct gv_sql_stmt q_day_target = {
 	23,
 	"INSERT INTO day_target(day, usr, total, malicious, max_score)"
-	" VALUES($1, $2, $3, $4, $5) ON CONFLICT(day, usr) DO UPDATE SET"
+	" VALUES($1, $2, $3, $4, $5) ON CONFLICT(usr, day) DO UPDATE SET"
 	" total = day_target.total + excluded.total,"
 	" malicious = day_target.malicious + excluded.malicious,"
 	" max_score = max(day_target.max_score, excluded.max_score)",
 	"INSERT INTO day_target(day, usr, total, malicious, max_score)"
-	" VALUES($1, $2, $3, $4, $5) ON CONFLICT(day, usr) DO UPDATE SET"
+	" VALUES($1, $2, $3, $4, $5) ON CONFLICT(usr, day) DO UPDATE SET"
 	" total = day_target.total + excluded.total,"
 	" malicious = day_target.malicious + excluded.malicious,"
 	" max_score = GREATEST(day_target.max_score, excluded.max_score)"
@@ -48,7 +117,7 @@ static const struct gv_sql_stmt q_day_target = {
 static const struct gv_sql_stmt q_day_campaign = {
 	24,
 	"INSERT INTO day_target_campaign(day, usr, campaign, count)"
-	" VALUES($1, $2, $3, $4) ON CONFLICT(day, usr, campaign) DO UPDATE SET"
+	" VALUES($1, $2, $3, $4) ON CONFLICT(usr, campaign, day) DO UPDATE SET"
 	" count = day_target_campaign.count + excluded.count",
 	NULL
 };
@@ -61,10 +130,16 @@ static const struct gv_sql_stmt q_day_stat = {
 	NULL
 };
 
-/* Batch-wide sums, flushed before commit. */
+/* Batch-wide sums and pending rows, flushed before commit. */
 struct batch {
 	struct gv_intel_store *st;
 	struct gv_pool *pool;
+	struct gv_sql_val *edges; /* 3 per edge */
+	size_t n_edges, cap_edges;
+	struct gv_sql_val *findings; /* 7 per finding */
+	size_t n_findings, cap_findings;
+	struct intel_agg campaign; /* (campaign,day,0) */
+	struct intel_agg target_all; /* (user,0,0): all-time per user */
 	struct intel_agg ent; /* (id,0,0) */
 	struct intel_agg rel; /* (src,type,dst) */
 	struct intel_agg target; /* (day,user,0) */
@@ -96,6 +171,19 @@ static bool first_time(struct ev_ctx *e, int64_t id)
 	return true;
 }
 
+/* Appends one row of ncol values to a growing array (text values point
+ * into the batch pool or the caller's events, alive until the flush). */
+static void add_rows(struct gv_sql_val **arr, size_t *n, size_t *cap,
+		     const struct gv_sql_val *row, size_t ncol)
+{
+	if (*n + ncol > *cap) {
+		*cap = *cap ? *cap * 2 : 1024;
+		*arr = gv_realloc(*arr, gv_mul_size(*cap, sizeof(**arr)));
+	}
+	memcpy(*arr + *n, row, ncol * sizeof(*row));
+	*n += ncol;
+}
+
 /* Resolves a value to an entity (normalised copy), records the edge from
  * the message and the sighting. Returns the id, 0 when the value is empty
  * or invalid, -1 on error. */
@@ -115,9 +203,7 @@ static int64_t touch(struct ev_ctx *e, enum gv_intel_kind kind,
 	if (e->id > 0 && role != 0) {
 		struct gv_sql_val p[3] = { GV_SQL_I(e->id), GV_SQL_I(role),
 					   GV_SQL_I(id) };
-		if (intel_sql_run(e->b->st, &q_edge_ins, p, 3, NULL, NULL,
-				  error_r) < 0)
-			return -1;
+		add_rows(&e->b->edges, &e->b->n_edges, &e->b->cap_edges, p, 3);
 		e->last_first = first_time(e, id);
 		if (e->last_first)
 			intel_agg_add(&e->b->ent, id, 0, 0, e->ts, e->mal, 0);
@@ -210,6 +296,8 @@ static int add_parts(struct ev_ctx *e, int64_t sender, int64_t campaign,
 			continue; /* invalid, or this user listed twice */
 		intel_agg_add(&e->b->target, e->day, u, 0, e->ts, e->mal,
 			      ev->score);
+		intel_agg_add(&e->b->target_all, u, 0, 0, e->ts, e->mal,
+			      ev->score);
 		if (campaign > 0) {
 			intel_agg_add(&e->b->target_campaign, e->day, u,
 				      campaign, e->ts, e->mal, 0);
@@ -278,9 +366,8 @@ static int add_findings(struct ev_ctx *e, const char **error_r)
 			GV_SQL_D(f->score),	   GV_SQL_S(f->evidence),
 			GV_SQL_S(f->part)
 		};
-		if (intel_sql_run(e->b->st, &q_finding_ins, p, 7, NULL, NULL,
-				  error_r) < 0)
-			return -1;
+		add_rows(&e->b->findings, &e->b->n_findings,
+			 &e->b->cap_findings, p, 7);
 	}
 	return 1;
 }
@@ -321,6 +408,8 @@ static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 	if (ck && touch(&e, GV_ENT_CAMPAIGN, ck, GV_REL_PART_OF_CAMPAIGN,
 			error_r) < 0)
 		return -1;
+	if (campaign > 0)
+		intel_agg_add(&b->campaign, campaign, e.day, 0, e.ts, e.mal, 0);
 	if (add_parts(&e, sender, campaign, error_r) < 0 ||
 	    add_findings(&e, error_r) < 0)
 		return -1;
@@ -371,6 +460,43 @@ static int flush_stat(struct gv_intel_store *st,
 	return intel_sql_run(st, &q_day_stat, p, 5, NULL, NULL, error_r);
 }
 
+static int flush_target_all(struct gv_intel_store *st,
+			    const struct intel_agg_slot *s, const char **error_r)
+{
+	struct gv_sql_val p[4] = { GV_SQL_I(s->k[0]), GV_SQL_I(s->count),
+				   GV_SQL_I(s->malicious),
+				   GV_SQL_D(s->max_score) };
+	return intel_sql_run(st, &q_target_total, p, 4, NULL, NULL, error_r);
+}
+
+static int flush_campaign(struct gv_intel_store *st,
+			  const struct intel_agg_slot *s, const char **error_r)
+{
+	struct gv_sql_val p[6] = { GV_SQL_I(s->k[0]),	  GV_SQL_I(s->k[1]),
+				   GV_SQL_I(s->count),	  GV_SQL_I(s->malicious),
+				   GV_SQL_I(s->first),	  GV_SQL_I(s->last) };
+	return intel_sql_run(st, &q_day_campaign_all, p, 6, NULL, NULL,
+			     error_r);
+}
+
+/* Writes pending rows: full ROWS-row statements, then one row at a time. */
+static int flush_rows(struct gv_intel_store *st, const struct gv_sql_val *v,
+		      size_t nvals, size_t ncol, size_t rows,
+		      const struct gv_sql_stmt *many,
+		      const struct gv_sql_stmt *one, const char **error_r)
+{
+	size_t i = 0, chunk = ncol * rows;
+	for (; i + chunk <= nvals; i += chunk)
+		if (intel_sql_run(st, many, v + i, chunk, NULL, NULL,
+				  error_r) < 0)
+			return -1;
+	for (; i < nvals; i += ncol)
+		if (intel_sql_run(st, one, v + i, ncol, NULL, NULL, error_r) <
+		    0)
+			return -1;
+	return 1;
+}
+
 static int flush(struct gv_intel_store *st, struct intel_agg *a, flush_fn *fn,
 		 const char **error_r)
 {
@@ -380,17 +506,58 @@ static int flush(struct gv_intel_store *st, struct intel_agg *a, flush_fn *fn,
 	return 1;
 }
 
+static int flush_batch(struct batch *b, const char **error_r)
+{
+	struct gv_intel_store *st = b->st;
+	uint64_t t0 = gv_now_us();
+	if (flush_rows(st, b->edges, b->n_edges, 3, EDGE_ROWS, &q_edges,
+		       &q_edge1, error_r) < 0 ||
+	    flush_rows(st, b->findings, b->n_findings, 7, FINDING_ROWS,
+		       &q_findings, &q_finding1, error_r) < 0)
+		return -1;
+	if (getenv("GV_INTEL_PROFILE"))
+		fprintf(stderr, "step 9 rows %zu us %llu\n", b->n_edges / 3,
+			(unsigned long long)(gv_now_us() - t0));
+	struct {
+		struct intel_agg *agg;
+		flush_fn *fn;
+	} steps[] = {
+		{ &b->campaign, flush_campaign },
+		{ &b->ent, flush_ent },
+		{ &b->rel, flush_rel },
+		{ &b->target, flush_target },
+		{ &b->target_all, flush_target_all },
+		{ &b->target_campaign, flush_tc },
+		{ &b->stat, flush_stat },
+	};
+	for (size_t i = 0; i < GV_ARRAY_LEN(steps); i++) {
+		uint64_t t = gv_now_us();
+		if (flush(st, steps[i].agg, steps[i].fn, error_r) < 0)
+			return -1;
+		if (getenv("GV_INTEL_PROFILE"))
+			fprintf(stderr, "step %zu rows %zu us %llu\n", i,
+				steps[i].agg->used,
+				(unsigned long long)(gv_now_us() - t));
+	}
+	return 1;
+}
+
 int gv_intel_store_ingest(struct gv_intel_store *st,
 			  const struct gv_intel_event *const *events, size_t n,
 			  size_t *inserted_r, const char **error_r)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, build_all);
 	struct batch b = { .st = st, .pool = gv_pool_new(65536) };
+	intel_agg_init(&b.campaign);
+	intel_agg_init(&b.target_all);
 	intel_agg_init(&b.ent);
 	intel_agg_init(&b.rel);
 	intel_agg_init(&b.target);
 	intel_agg_init(&b.target_campaign);
 	intel_agg_init(&b.stat);
 	size_t inserted = 0;
+	uint64_t t0 = gv_now_us();
 	int ret = intel_begin(st, error_r);
 	for (size_t i = 0; ret > 0 && i < n; i++) {
 		int rc = ingest_one(&b, events[i], error_r);
@@ -399,19 +566,19 @@ int gv_intel_store_ingest(struct gv_intel_store *st,
 		else
 			inserted += (size_t)rc;
 	}
+	if (getenv("GV_INTEL_PROFILE"))
+		fprintf(stderr, "step 8 rows %zu us %llu\n", n,
+			(unsigned long long)(gv_now_us() - t0));
 	if (ret > 0)
-		ret = flush(st, &b.ent, flush_ent, error_r) > 0 &&
-			      flush(st, &b.rel, flush_rel, error_r) > 0 &&
-			      flush(st, &b.target, flush_target, error_r) > 0 &&
-			      flush(st, &b.target_campaign, flush_tc,
-				    error_r) > 0 &&
-			      flush(st, &b.stat, flush_stat, error_r) > 0 ?
-		      1 :
-		      -1;
+		ret = flush_batch(&b, error_r);
 	if (ret > 0)
 		ret = intel_commit(st, error_r);
 	else if (st->in_tx)
 		intel_rollback(st);
+	intel_agg_free(&b.campaign);
+	intel_agg_free(&b.target_all);
+	gv_free(b.edges);
+	gv_free(b.findings);
 	intel_agg_free(&b.ent);
 	intel_agg_free(&b.rel);
 	intel_agg_free(&b.target);

@@ -225,48 +225,63 @@ static const struct gv_sql_stmt q_rec_repeat = {
 	" ORDER BY 2 DESC, u.value LIMIT $3",
 	NULL
 };
+/* From the per-day file-type rollup: delivered = not quarantined or
+ * rejected = count - malicious. */
 static const struct gv_sql_stmt q_rec_macro = {
 	91,
-	"SELECT ft.value, count(DISTINCT e.id), count(DISTINCT u.entity)"
-	" FROM event e JOIN event_entity ee ON ee.event = e.id"
-	" JOIN entity ft ON ft.id = ee.entity AND ft.kind = $4"
-	" LEFT JOIN event_entity u ON u.event = e.id AND u.role = $5"
-	" WHERE e.action < 2 AND e.ts BETWEEN $1 AND $2"
+	"SELECT ft.value, sum(s.count - s.malicious), sum(s.count)"
+	" FROM day_stat s JOIN entity ft ON ft.id = s.entity"
+	" WHERE s.kind = $4 AND s.day BETWEEN $1 AND $2"
 	" AND (lower(ft.value) LIKE '%macro%' OR lower(ft.value) LIKE '%msword%'"
 	" OR lower(ft.value) LIKE '%ms-excel%' OR lower(ft.value) LIKE"
 	" '%ms-powerpoint%' OR lower(ft.value) LIKE '%ms-office%'"
 	" OR lower(ft.value) LIKE '%cdfv2%' OR lower(ft.value) LIKE '%composite%')"
-	" GROUP BY ft.value ORDER BY 2 DESC LIMIT $3",
+	" GROUP BY ft.value HAVING sum(s.count - s.malicious) > 0"
+	" ORDER BY 2 DESC LIMIT $3",
 	NULL
 };
+/* The finding-based recommendations first pick the rules of interest from
+ * the per-day rule rollup (small), then read only those rules' findings
+ * through the finding(rule) index, never the whole finding table. */
+#define RULES_LIKE(cond)                                                     \
+	" f.rule IN (SELECT DISTINCT substr(en.value, instr(en.value, '/')"  \
+	" + 1) FROM day_stat d JOIN entity en ON en.id = d.entity"           \
+	" WHERE d.kind = 8 AND d.day BETWEEN $4 AND $5 AND (" cond "))"
+#define RULES_LIKE_PG(cond)                                                  \
+	" f.rule IN (SELECT DISTINCT substr(en.value, strpos(en.value, '/')" \
+	" + 1) FROM day_stat d JOIN entity en ON en.id = d.entity"           \
+	" WHERE d.kind = 8 AND d.day BETWEEN $4 AND $5 AND (" cond "))"
+#define LOOKALIKE                                                            \
+	"lower(en.value) LIKE '%lookalike%' OR lower(en.value) LIKE"         \
+	" '%homoglyph%' OR lower(en.value) LIKE '%typosquat%'"
+#define AUTH                                                                 \
+	"lower(en.value) LIKE '%spf%' OR lower(en.value) LIKE '%dkim%'"      \
+	" OR lower(en.value) LIKE '%dmarc%' OR en.value LIKE 'auth/%'"
+#define INTEL "en.value LIKE 'intel/%'"
+#define Q_LOOKALIKE(r)                                                       \
+	"SELECT f.analyzer, f.rule, f.evidence, count(DISTINCT e.id)"        \
+	" FROM finding f JOIN event e ON e.id = f.event"                     \
+	" WHERE e.ts BETWEEN $1 AND $2 AND" r(LOOKALIKE)                     \
+	" GROUP BY f.analyzer, f.rule, f.evidence ORDER BY 4 DESC LIMIT $3"
+#define Q_AUTH(r)                                                            \
+	"SELECT s.value, count(DISTINCT e.id), min(f.rule)"                  \
+	" FROM finding f JOIN event e ON e.id = f.event"                     \
+	" JOIN entity s ON s.id = e.sender"                                  \
+	" WHERE e.ts BETWEEN $1 AND $2 AND" r(AUTH)                          \
+	" GROUP BY s.value ORDER BY 2 DESC, s.value LIMIT $3"
+#define Q_INTEL(r)                                                           \
+	"SELECT f.rule, f.evidence, count(DISTINCT e.id) FROM finding f"     \
+	" JOIN event e ON e.id = f.event WHERE e.ts BETWEEN $1 AND $2"       \
+	" AND e.action < 2 AND" r(INTEL)                                     \
+	" GROUP BY f.rule, f.evidence ORDER BY 3 DESC LIMIT $3"
 static const struct gv_sql_stmt q_rec_lookalike = {
-	92,
-	"SELECT f.analyzer, f.rule, f.evidence, count(DISTINCT e.id)"
-	" FROM finding f JOIN event e ON e.id = f.event"
-	" WHERE e.ts BETWEEN $1 AND $2 AND (lower(f.rule) LIKE '%lookalike%'"
-	" OR lower(f.rule) LIKE '%homoglyph%' OR lower(f.rule) LIKE"
-	" '%typosquat%' OR lower(f.analyzer) LIKE '%lookalike%')"
-	" GROUP BY f.analyzer, f.rule, f.evidence ORDER BY 4 DESC LIMIT $3",
-	NULL
+	92, Q_LOOKALIKE(RULES_LIKE), Q_LOOKALIKE(RULES_LIKE_PG)
 };
 static const struct gv_sql_stmt q_rec_auth = {
-	93,
-	"SELECT s.value, count(DISTINCT e.id), min(f.rule)"
-	" FROM finding f JOIN event e ON e.id = f.event"
-	" JOIN entity s ON s.id = e.sender"
-	" WHERE e.ts BETWEEN $1 AND $2 AND (lower(f.rule) LIKE '%spf%'"
-	" OR lower(f.rule) LIKE '%dkim%' OR lower(f.rule) LIKE '%dmarc%'"
-	" OR lower(f.analyzer) = 'auth')"
-	" GROUP BY s.value ORDER BY 2 DESC, s.value LIMIT $3",
-	NULL
+	93, Q_AUTH(RULES_LIKE), Q_AUTH(RULES_LIKE_PG)
 };
 static const struct gv_sql_stmt q_rec_intel = {
-	94,
-	"SELECT f.rule, f.evidence, count(DISTINCT e.id) FROM finding f"
-	" JOIN event e ON e.id = f.event WHERE e.ts BETWEEN $1 AND $2"
-	" AND f.analyzer = 'intel' AND e.action < 2"
-	" GROUP BY f.rule, f.evidence ORDER BY 3 DESC LIMIT $3",
-	NULL
+	94, Q_INTEL(RULES_LIKE), Q_INTEL(RULES_LIKE_PG)
 };
 
 struct rec_ctx {
@@ -301,7 +316,7 @@ static int rec_cb(void *ctx, const struct gv_sql_row *row)
 			 a);
 		json_object_set_new(ev, "delivered_messages",
 				    json_integer(row->col[1].i));
-		json_object_set_new(ev, "users", json_integer(row->col[2].i));
+		json_object_set_new(ev, "messages", json_integer(row->col[2].i));
 		break;
 	case 2:
 		snprintf(text, sizeof(text),
@@ -343,13 +358,12 @@ int report_recommendations(struct gv_intel_store *st,
 			   const char **error_r)
 {
 	int64_t until = q->until ? q->until : INT64_MAX;
-	struct gv_sql_val pd[3] = { GV_SQL_I(report_day(q->since, false)),
+	struct gv_sql_val pd[4] = { GV_SQL_I(report_day(q->since, false)),
 				    GV_SQL_I(report_day(q->until, true)),
-				    GV_SQL_I((int64_t)q->limit) };
-	struct gv_sql_val pt[5] = { GV_SQL_I(q->since), GV_SQL_I(until),
 				    GV_SQL_I((int64_t)q->limit),
-				    GV_SQL_I(GV_ENT_FILETYPE),
-				    GV_SQL_I(GV_REL_TARGETS) };
+				    GV_SQL_I(GV_ENT_FILETYPE) };
+	struct gv_sql_val pt[5] = { GV_SQL_I(q->since), GV_SQL_I(until),
+				    GV_SQL_I((int64_t)q->limit), pd[0], pd[1] };
 	struct {
 		const struct gv_sql_stmt *q;
 		const char *topic;
@@ -357,10 +371,10 @@ int report_recommendations(struct gv_intel_store *st,
 		size_t np;
 	} recs[] = {
 		{ &q_rec_repeat, "repeatedly-targeted-user", true, 3 },
-		{ &q_rec_macro, "macro-documents-delivered", false, 5 },
-		{ &q_rec_lookalike, "lookalike-domains", false, 3 },
-		{ &q_rec_auth, "sender-authentication-failures", false, 3 },
-		{ &q_rec_intel, "intel-hits-delivered", false, 3 },
+		{ &q_rec_macro, "macro-documents-delivered", true, 4 },
+		{ &q_rec_lookalike, "lookalike-domains", false, 5 },
+		{ &q_rec_auth, "sender-authentication-failures", false, 5 },
+		{ &q_rec_intel, "intel-hits-delivered", false, 5 },
 	};
 	for (size_t i = 0; i < GV_ARRAY_LEN(recs); i++) {
 		struct rec_ctx c = { .rows = rows,

@@ -67,15 +67,32 @@ int report_rows(struct gv_intel_store *st, const struct gv_sql_stmt *q,
 
 /* ---- targeted users ---- */
 
-static const struct gv_sql_stmt q_targeted = {
+/* Ranked from the all-time rollup when no period is asked (one small
+ * table: fast over any number of events), else from the per-day rollup of
+ * the period; distinct campaigns and attacked days are then looked up
+ * for the ranked users only (primary-key prefix usr). */
+#define TARGETED_COLS                                                        \
+	" (SELECT count(DISTINCT tc.campaign) FROM day_target_campaign tc"   \
+	"  WHERE tc.usr = t.usr AND tc.day BETWEEN $1 AND $2),"              \
+	" (SELECT count(*) FROM day_target d WHERE d.usr = t.usr"            \
+	"  AND d.day BETWEEN $1 AND $2 AND d.malicious > 0)"
+static const struct gv_sql_stmt q_targeted_all = {
 	70,
-	"SELECT u.value, sum(t.total), sum(t.malicious), max(t.max_score),"
-	" (SELECT count(DISTINCT tc.campaign) FROM day_target_campaign tc"
-	"  WHERE tc.usr = t.usr AND tc.day BETWEEN $1 AND $2),"
-	" sum(CASE WHEN t.malicious > 0 THEN 1 ELSE 0 END)"
-	" FROM day_target t JOIN entity u ON u.id = t.usr"
-	" WHERE t.day BETWEEN $1 AND $2 GROUP BY t.usr, u.value"
-	" ORDER BY 3 DESC, 2 DESC, u.value LIMIT $3",
+	"SELECT u.value, t.total, t.malicious, t.max_score," TARGETED_COLS
+	" FROM (SELECT * FROM target_total ORDER BY malicious DESC, total DESC,"
+	" usr LIMIT $3) t JOIN entity u ON u.id = t.usr"
+	" ORDER BY t.malicious DESC, t.total DESC, u.value",
+	NULL
+};
+static const struct gv_sql_stmt q_targeted = {
+	75,
+	"SELECT u.value, t.total, t.malicious, t.max_score," TARGETED_COLS
+	" FROM (SELECT usr, sum(total) AS total, sum(malicious) AS malicious,"
+	" max(max_score) AS max_score FROM day_target"
+	" WHERE day BETWEEN $1 AND $2 GROUP BY usr"
+	" ORDER BY 3 DESC, 2 DESC, usr LIMIT $3) t"
+	" JOIN entity u ON u.id = t.usr"
+	" ORDER BY t.malicious DESC, t.total DESC, u.value",
 	NULL
 };
 
@@ -89,7 +106,9 @@ static int targeted(struct gv_intel_store *st,
 	struct gv_sql_val p[3] = { GV_SQL_I(report_day(q->since, false)),
 				   GV_SQL_I(report_day(q->until, true)),
 				   GV_SQL_I((int64_t)q->limit) };
-	return report_rows(st, &q_targeted, p, 3, names, 6, rows, error_r);
+	bool all = q->since == 0 && q->until == 0;
+	return report_rows(st, all ? &q_targeted_all : &q_targeted, p, 3,
+			   names, 6, rows, error_r);
 }
 
 /* ---- malware, rules and file types over time ---- */
@@ -177,22 +196,23 @@ static int malware(struct gv_intel_store *st,
 
 static const struct gv_sql_stmt q_campaigns = {
 	73,
-	"SELECT c.value, c.name, count(*),"
-	" sum(CASE WHEN e.action >= 2 THEN 1 ELSE 0 END), min(e.ts),"
-	" max(e.ts), c.id FROM event e JOIN entity c ON c.id = e.campaign"
-	" WHERE e.ts BETWEEN $1 AND $2 GROUP BY c.id, c.value, c.name"
-	" HAVING count(*) >= 2 OR (c.value NOT LIKE 'attachment:%'"
+	"SELECT c.value, c.name, t.messages, t.malicious, t.first_seen,"
+	" t.last_seen, c.id FROM (SELECT campaign, sum(messages) AS messages,"
+	" sum(malicious) AS malicious, min(first_seen) AS first_seen,"
+	" max(last_seen) AS last_seen FROM day_campaign"
+	" WHERE day BETWEEN $4 AND $5 GROUP BY campaign) t"
+	" JOIN entity c ON c.id = t.campaign"
+	" WHERE t.messages >= 2 OR (c.value NOT LIKE 'attachment:%'"
 	" AND c.value NOT LIKE 'lure:%' AND c.value NOT LIKE 'infra:%'"
 	" AND c.value NOT LIKE 'sender-domain:%')"
-	" ORDER BY 3 DESC, c.value LIMIT $3",
+	" ORDER BY t.messages DESC, c.value LIMIT $3",
 	NULL
 };
 static const struct gv_sql_stmt q_campaign_targets = {
 	74,
-	"SELECT u.value, count(DISTINCT e.id) FROM event e"
-	" JOIN event_entity ee ON ee.event = e.id AND ee.role = $4"
-	" JOIN entity u ON u.id = ee.entity"
-	" WHERE e.campaign = $1 AND e.ts BETWEEN $2 AND $3"
+	"SELECT u.value, sum(tc.count) FROM day_target_campaign tc"
+	" JOIN entity u ON u.id = tc.usr"
+	" WHERE tc.campaign = $1 AND tc.day BETWEEN $2 AND $3"
 	" GROUP BY u.value ORDER BY 2 DESC, u.value LIMIT 10",
 	NULL
 };
@@ -206,9 +226,11 @@ static int campaigns(struct gv_intel_store *st,
 					     "#first_seen", "#last_seen",
 					     "#id" };
 	int64_t until = q->until ? q->until : INT64_MAX;
-	struct gv_sql_val p[3] = { GV_SQL_I(q->since), GV_SQL_I(until),
-				   GV_SQL_I((int64_t)q->limit) };
-	if (report_rows(st, &q_campaigns, p, 3, names, 7, rows, error_r) < 0)
+	struct gv_sql_val p[5] = { GV_SQL_I(q->since), GV_SQL_I(until),
+				   GV_SQL_I((int64_t)q->limit),
+				   GV_SQL_I(report_day(q->since, false)),
+				   GV_SQL_I(report_day(q->until, true)) };
+	if (report_rows(st, &q_campaigns, p, 5, names, 7, rows, error_r) < 0)
 		return -1;
 	size_t i;
 	json_t *row;
@@ -216,10 +238,8 @@ static int campaigns(struct gv_intel_store *st,
 		json_t *targets = json_array();
 		static const char *const tn[] = { "user", "#messages" };
 		json_int_t id = json_integer_value(json_object_get(row, "id"));
-		struct gv_sql_val tp[4] = { GV_SQL_I(id), GV_SQL_I(q->since),
-					    GV_SQL_I(until),
-					    GV_SQL_I(GV_REL_TARGETS) };
-		if (report_rows(st, &q_campaign_targets, tp, 4, tn, 2, targets,
+		struct gv_sql_val tp[3] = { GV_SQL_I(id), p[3], p[4] };
+		if (report_rows(st, &q_campaign_targets, tp, 3, tn, 2, targets,
 				error_r) < 0) {
 			json_decref(targets);
 			return -1;

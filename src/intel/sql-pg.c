@@ -55,14 +55,25 @@ static const char *const pg_schema[] = {
 	"CREATE TABLE IF NOT EXISTS day_target(day BIGINT NOT NULL,"
 	" usr BIGINT NOT NULL, total BIGINT NOT NULL,"
 	" malicious BIGINT NOT NULL, max_score DOUBLE PRECISION NOT NULL,"
-	" PRIMARY KEY(day, usr))",
+	" PRIMARY KEY(usr, day))",
 	"CREATE TABLE IF NOT EXISTS day_target_campaign(day BIGINT NOT NULL,"
 	" usr BIGINT NOT NULL, campaign BIGINT NOT NULL,"
-	" count BIGINT NOT NULL, PRIMARY KEY(day, usr, campaign))",
+	" count BIGINT NOT NULL, PRIMARY KEY(usr, campaign, day))",
 	"CREATE TABLE IF NOT EXISTS day_stat(day BIGINT NOT NULL,"
 	" kind INTEGER NOT NULL, entity BIGINT NOT NULL,"
 	" count BIGINT NOT NULL, malicious BIGINT NOT NULL,"
 	" PRIMARY KEY(day, kind, entity))",
+	"CREATE INDEX IF NOT EXISTS day_target_campaign_c ON"
+	" day_target_campaign(campaign, day)",
+	"CREATE TABLE IF NOT EXISTS day_campaign(campaign BIGINT NOT NULL,"
+	" day BIGINT NOT NULL, messages BIGINT NOT NULL, malicious BIGINT NOT NULL,"
+	" first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,"
+	" PRIMARY KEY(campaign, day))",
+	"CREATE TABLE IF NOT EXISTS target_total(usr BIGINT PRIMARY KEY,"
+	" total BIGINT NOT NULL, malicious BIGINT NOT NULL, max_score DOUBLE PRECISION NOT NULL)",
+	"CREATE INDEX IF NOT EXISTS target_total_mal ON"
+	" target_total(malicious, total)",
+	"CREATE INDEX IF NOT EXISTS finding_rule ON finding(rule)",
 	"CREATE TABLE IF NOT EXISTS stix_object(stix_id TEXT NOT NULL,"
 	" entity BIGINT NOT NULL, PRIMARY KEY(stix_id, entity))",
 	NULL
@@ -168,7 +179,7 @@ static int pg_run(struct gv_sql_conn *c, const struct gv_sql_stmt *st,
 		  const struct gv_sql_val *params, size_t n, gv_sql_row_cb *cb,
 		  void *ctx, const char **error_r)
 {
-	gv_assert(st->id < GV_SQL_MAX_STMTS && n <= 32);
+	gv_assert(st->id < GV_SQL_MAX_STMTS && n <= 128);
 	char name[16];
 	snprintf(name, sizeof(name), "gv%u", st->id);
 	if (!c->prepared[st->id]) {
@@ -180,8 +191,8 @@ static int pg_run(struct gv_sql_conn *c, const struct gv_sql_stmt *st,
 			return fail(c, "prepare", error_r);
 		c->prepared[st->id] = true;
 	}
-	char nums[32][32];
-	const char *values[32];
+	char nums[128][32];
+	const char *values[128];
 	for (size_t i = 0; i < n; i++) {
 		switch (params[i].type) {
 		case GV_SQL_INT:
