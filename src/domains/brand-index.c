@@ -102,6 +102,8 @@ void gv_domains_limits_fill(const struct gv_domains_limits *in,
 	if (out->max_candidates == 0 ||
 	    out->max_candidates > GV_DOMAINS_DEFAULT_CANDIDATES)
 		out->max_candidates = GV_DOMAINS_DEFAULT_CANDIDATES;
+	if (out->min_score == 0 || out->min_score > 100)
+		out->min_score = GV_DOMAINS_DEFAULT_MIN_SCORE;
 }
 
 struct gv_brand_index *gv_brand_index_new(const struct gv_domains_limits *limits)
@@ -136,11 +138,13 @@ void gv_brand_index_free(struct gv_brand_index **idxp)
 	*idxp = NULL;
 }
 
-/* Edit region the gap table allows for a brand key of length m: a short
- * brand with a two-character change is mostly another word. */
+/* Edit region the gap table allows for a brand key of length m: four
+ * letters or fewer only match exactly (in key space: homoglyphs included);
+ * a two-character change below GV_LONG_BRAND must be a doubled keystroke
+ * (checked at look-up). */
 static unsigned max_gap_for(size_t m)
 {
-	return m >= 5 ? 2 : m == 4 ? 1 : 0;
+	return m >= 5 ? 2 : 0;
 }
 
 /* Edits the automaton allows on a whole label (non-adjacent edits). */

@@ -167,6 +167,13 @@ static void gap_lookup(struct query *q, const char *s, size_t n,
 					continue;
 				const struct brand *br = &idx->brands[e->brand];
 				unsigned edit = e->gap > g ? e->gap : (unsigned)g;
+				/* below GV_LONG_BRAND a two-character edit
+				 * counts only as a doubled keystroke
+				 * (circl -> c00cl); otherwise it is mostly
+				 * another word (adobe/adage) */
+				if (edit == 2 && br->key_len < GV_LONG_BRAND &&
+				    !(g == 2 && s[a] == s[a + 1]))
+					continue;
 				if (edit > br->max_gap ||
 				    memcmp(br->key, s, a) != 0 ||
 				    memcmp(br->key + br->key_len - e->suf,
@@ -287,25 +294,41 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 			  const struct brand *br, enum gv_domain_technique *t_r)
 {
 	size_t m = br->key_len, ls = q->ls[c->label], le = q->le[c->label];
+	const char *t = q->text;
 	if (m < 4)
 		return 0;
 	bool lok = side_ok(q, br, ls, c->ws, true);
 	bool rok = side_ok(q, br, c->we, le, false);
-	if (m <= 6 ? !(lok && rok) : !(lok || rok))
+	/* A short brand inside a longer label is often just a word (mail,
+	 * free, live): 4 letters need a phishing keyword next to it, up to
+	 * GV_LONG_BRAND both sides must be clean, longer brands one side; a
+	 * near miss (distance 1) always needs both. */
+	if (m == 4) {
+		size_t s1 = c->ws > ls && t[c->ws - 1] == '-' ? 1 : 0;
+		size_t s2 = c->we < le && t[c->we] == '-' ? 1 : 0;
+		bool kw = (c->ws > ls && gv_strset_has(&q->idx->keywords, t + ls, c->ws - ls - s1)) ||
+			  (c->we < le && gv_strset_has(&q->idx->keywords, t + c->we + s2, le - c->we - s2));
+		if (!kw || !lok || !rok)
+			return 0;
+	}
+	if ((m < GV_LONG_BRAND || c->dist > 0) ? !(lok && rok) : !(lok || rok))
 		return 0;
+	/* next to arbitrary words: reported for distinctive (long) brands
+	 * only, see gv_domains_limits.min_score */
+	unsigned plain = m >= GV_DISTINCT_BRAND ? 70 : 60;
 	if (c->label + 1 < q->n_labels) {
 		*t_r = GV_TECH_BRAND_IN_SUBDOMAIN;
-		return 65 - 10 * c->dist;
+		return plain - 10 * c->dist;
 	}
-	const char *t = q->text;
 	size_t rn = le - c->we;
 	if (c->ws == ls && rn > 0 && rn <= 2 && t[le - 1] == 's' &&
 	    (rn == 1 || t[c->we] == 'e')) {
 		*t_r = GV_TECH_PLURAL;
 		return 85 - 10 * c->dist;
 	}
-	if ((c->ws == ls && rn == strlen(br->suffix) &&
-	     memcmp(t + c->we, br->suffix, rn) == 0)) {
+	size_t h = c->we < le && t[c->we] == '-' ? 1 : 0;
+	if (c->ws == ls && rn - h == strlen(br->suffix) &&
+	    memcmp(t + c->we + h, br->suffix, rn - h) == 0) {
 		*t_r = GV_TECH_VARIOUS;
 		return 80 - 10 * c->dist;
 	}
@@ -317,7 +340,7 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 		return 85 - 10 * c->dist;
 	}
 	*t_r = GV_TECH_BRAND_IN_LABEL;
-	return 75 - 10 * c->dist;
+	return plain - 10 * c->dist;
 }
 
 static unsigned score_whole(const struct query *q, const struct cand *c,
@@ -338,7 +361,7 @@ static unsigned score_whole(const struct query *q, const struct cand *c,
 	if (c->dist == 0) {
 		if (strlen(br->name) == alen && memcmp(br->name, al, alen) == 0) {
 			*t_r = GV_TECH_TLD_SWAP;
-			return 80;
+			return 75;
 		}
 		*t_r = idn ? GV_TECH_IDN_HOMOGLYPH : GV_TECH_HOMOGLYPH;
 		return 95;
@@ -381,7 +404,7 @@ static int pick_best(const struct query *q, struct gv_brand_match *m_r)
 			bt = t;
 		}
 	}
-	if (bc == NULL)
+	if (bc == NULL || best < q->idx->limits.min_score)
 		return 0;
 	const struct gv_domain_name *n = q->name;
 	m_r->brand = q->idx->brands[bc->brand].domain;
@@ -408,6 +431,11 @@ int gv_brand_index_match(const struct gv_brand_index *idx, const char *domain,
 		return -1;
 	const char *reg = name.ascii + name.registrable_off;
 	size_t reg_len = name.ascii_len - name.registrable_off;
+	/* a public suffix of several labels (github.io, krakow.pl) is not
+	 * registrable by anyone; one label under no suffix is still looked at
+	 * (feeds and links carry such names) */
+	if (reg_len == 0 && memchr(name.ascii, '.', name.ascii_len) != NULL)
+		return 0;
 	if (reg_len > 0 && gv_strset_has(&idx->owned, reg, reg_len))
 		return 0;
 	if (reg_len > 0 && gv_strset_has(&idx->owned_any, reg,

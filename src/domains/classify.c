@@ -46,18 +46,14 @@ enum gv_domain_technique gv_domain_technique_parse(const char *name)
 /* Words phishers put next to a brand (and dnstwist's dictionary technique
  * uses when given no dictionary). Lowercase ASCII. */
 const char *const gv_keywords[] = {
-	"account", "accounts", "activate", "activation", "admin", "alert",
-	"app", "apps", "auth", "bank", "banking", "billing", "bonus", "cash",
-	"center", "check", "claim", "client", "cloud", "confirm", "connect",
-	"customer", "dapp", "dashboard", "help", "helpdesk", "id", "info",
-	"invoice", "limited", "live", "login", "logon", "mail", "member",
-	"my", "net", "official", "online", "pay", "payment", "portal",
+	"account", "accounts", "activate", "activation", "airdrop", "alert",
+	"auth", "billing", "bonus", "claim", "confirm", "customer", "dapp",
+	"dashboard", "gift", "giveaway", "helpdesk", "invoice", "login",
+	"logon", "official", "online", "payment", "portal", "promo",
 	"recover", "recovery", "refund", "register", "reset", "restore",
-	"safe", "secure", "security", "service", "services", "signin",
-	"sign", "site", "support", "sync", "team", "token", "unlock",
-	"update", "user", "validate", "validation", "verify", "verification",
-	"wallet", "web", "webmail", "www", "giveaway", "gift", "airdrop",
-	"promo", "reward", "rewards", "io", "com", "org",
+	"reward", "rewards", "secure", "security", "service", "services",
+	"signin", "support", "token", "unlock", "update", "validate",
+	"validation", "verify", "verification", "wallet", "webmail",
 	NULL
 };
 

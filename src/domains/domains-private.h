@@ -9,9 +9,15 @@
 #define GV_DOMAINS_DEFAULT_BRANDS 100000
 #define GV_DOMAINS_DEFAULT_PERMS 200000
 #define GV_DOMAINS_DEFAULT_CANDIDATES 64
+#define GV_DOMAINS_DEFAULT_MIN_SCORE 70
 /* Longest key (confusable skeleton) the matcher works on; a longer label
  * part is matched on its first GV_KEY_MAX bytes. */
 #define GV_KEY_MAX 512
+/* Brand keys at least this long allow any two edits and a brand inside a
+ * longer label with only one clean side. */
+#define GV_LONG_BRAND 9
+/* Brand keys at least this long are reported next to any word. */
+#define GV_DISTINCT_BRAND 8
 
 /* Limits with defaults filled in. */
 void gv_domains_limits_fill(const struct gv_domains_limits *in,

@@ -42,6 +42,13 @@ struct gv_domains_limits {
 	size_t max_brands;	 /* brands in one index; 0 = 100000 */
 	size_t max_permutations; /* names from one permute call; 0 = 200000 */
 	size_t max_candidates;	 /* brands verified per match call; 0 = 64 */
+	/* Matches scoring below this are not reported (0 = 70). The default
+	 * leaves out a brand next to arbitrary words in a label
+	 * (cloudflarestatus.com: 60) and a brand inside a subdomain label
+	 * (55); a brand next to a phishing keyword (85), typos (75-90),
+	 * homoglyphs (95), TLD swaps (75) and the brand as a whole subdomain
+	 * label (85) are reported. */
+	unsigned min_score;
 };
 
 /* Chooses the public suffix list file (Debian `publicsuffix`); must be
@@ -156,7 +163,8 @@ struct gv_brand_index;
 struct gv_brand_match {
 	const char *brand; /* the brand domain as added; owned by the index */
 	enum gv_domain_technique technique;
-	unsigned score;	   /* 1..100, higher = closer imitation */
+	unsigned score;	   /* 1..100, higher = closer imitation; see
+			      gv_domains_limits.min_score */
 	unsigned distance; /* edit distance in confusable-key space */
 	/* Registrable domain of the matched name (A-label form). */
 	char registrable[GV_DOMAIN_MAX + 1];
@@ -259,5 +267,58 @@ int gv_abuse_report_write(const struct gv_abuse_opts *opts,
 			  const struct gv_abuse_contact *to,
 			  const struct gv_abuse_evidence *ev,
 			  struct gv_buf *out, const char **error_r);
+
+/* ---- feeds of newly seen domains ---- */
+
+struct gv_feed_stats {
+	uint64_t files;	   /* files (or streams) read */
+	uint64_t lines;	   /* lines seen */
+	uint64_t too_long; /* lines over max_line, skipped */
+};
+
+/* Called for each line (without its newline; not NUL-terminated). Return
+ * -1 to stop reading. */
+typedef int gv_feed_line_fn(void *ctx, const char *line, size_t len);
+
+/* Reads plain or gzip text from fd. 1 ok, -1 read error. */
+int gv_domains_feed_fd(int fd, size_t max_line, gv_feed_line_fn *fn,
+		       void *ctx, struct gv_feed_stats *st, const char **error_r);
+/* "-" = standard input; a folder = each regular non-hidden file in name
+ * order; otherwise one file. 1 ok, -1 error. */
+int gv_domains_feed_path(const char *path, size_t max_line,
+			 gv_feed_line_fn *fn, void *ctx,
+			 struct gv_feed_stats *st, const char **error_r);
+/* Reads the files of dir, then each file closed after writing or moved
+ * into it (inotify), until *stop becomes non-zero or, when
+ * idle_exit_seconds > 0, no new file came for that long. 1 ok, -1 error. */
+int gv_domains_feed_follow(const char *dir, unsigned idle_exit_seconds,
+			   volatile const int *stop, size_t max_line,
+			   gv_feed_line_fn *fn, void *ctx,
+			   struct gv_feed_stats *st, const char **error_r);
+
+/* ---- configuration: the `domains:` section of geneva.yaml ---- */
+
+struct gv_domains_config {
+	const char *brands_file;     /* NULL = none (--brands is then needed) */
+	const char *const *allow;    /* allow-listed domains */
+	size_t n_allow;
+	unsigned min_score;	     /* 0 = 70 */
+	size_t max_line;	     /* 0 = 4096 */
+	/* rpz */
+	const char *rpz_zone_file;   /* NULL = none (--zone needed) */
+	struct gv_rpz_opts rpz;	     /* origin default "rpz.local" */
+	const char *unbound_control; /* program; NULL = "unbound-control" */
+	const char *unbound_control_config; /* its -c FILE, may be NULL */
+	/* report */
+	const char *report_from, *report_org;
+	const char *abuse_contact;   /* used when no RDAP file is given */
+};
+
+/* Loads the section (a missing file or section = defaults). *storage_r
+ * owns the strings until gv_domains_config_free. 1 loaded, 0 no file,
+ * -1 error. */
+int gv_domains_config_load(const char *path, struct gv_domains_config *c,
+			   void **storage_r, const char **error_r);
+void gv_domains_config_free(void **storage);
 
 #endif

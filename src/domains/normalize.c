@@ -138,6 +138,54 @@ static int u16_strip_marks(UChar *dst, const UChar *src, int32_t len)
 	return o;
 }
 
+/* Letters TR39 leaves alone although they pass for a Latin letter in a
+ * browser bar: small capitals, and a few IPA/historic letters that
+ * permutation tools (dnstwist's glyph table) and phishers use. Applied to
+ * the skeleton's output, so a code point here is the skeleton's prototype
+ * (ᴍ's prototype is ʍ, ƿ's is þ, ə's is ǝ). */
+static const struct {
+	UChar from;
+	UChar to;
+} extra_fold[] = {
+	{ 0x00FE, 'p' }, /* þ (from ƿ wynn) */
+	{ 0x0138, 'k' }, /* ĸ (from ᴋ) */
+	{ 0x01AB, 't' }, /* ƫ */
+	{ 0x01C0, 'l' }, /* ǀ */
+	{ 0x01DD, 'a' }, /* ǝ (from ə, used for 'a' by dnstwist) */
+	{ 0x0188, 'c' }, /* ƈ */
+	{ 0x023F, 's' }, /* ȿ */
+	{ 0x0240, 'z' }, /* ɀ */
+	{ 0x0272, 'n' }, /* ɲ */
+	{ 0x027E, 'r' }, /* ɾ */
+	{ 0x0280, 'r' }, /* ʀ */
+	{ 0x0262, 'g' }, /* ɢ (also from Cyrillic ԍ) */
+	{ 0x028D, 'm' }, /* ʍ (from ᴍ) */
+	{ 0x0299, 'b' }, /* ʙ */
+	{ 0x029C, 'h' }, /* ʜ */
+	{ 0x029F, 'l' }, /* ʟ */
+	{ 0x0274, 'n' }, /* ɴ */
+	{ 0x1D00, 'a' }, /* ᴀ */
+	{ 0x1D05, 'd' }, /* ᴅ */
+	{ 0x1D07, 'e' }, /* ᴇ */
+	{ 0x1D0A, 'j' }, /* ᴊ */
+	{ 0x1D18, 'p' }, /* ᴘ */
+	{ 0x1D1B, 't' }, /* ᴛ */
+	{ 0xA730, 'f' }, /* ꜰ */
+};
+
+static void u16_extra_fold(UChar *s, int32_t n)
+{
+	for (int32_t i = 0; i < n; i++) {
+		if (s[i] < 0x80)
+			continue;
+		for (size_t k = 0; k < GV_ARRAY_LEN(extra_fold); k++)
+			if (s[i] == extra_fold[k].from) {
+				s[i] = extra_fold[k].to;
+				break;
+			}
+	}
+}
+
 static int icu_key(const char *utf8, size_t len, char *out, size_t out_size)
 {
 	UChar a[U16_CAP], b[U16_CAP];
@@ -156,6 +204,7 @@ static int icu_key(const char *utf8, size_t len, char *out, size_t out_size)
 	    (n = u16_lower(b, a, n)) < 0 || (n = u16_skeleton(a, b, n)) < 0 ||
 	    (n = u16_strip_marks(b, a, n)) < 0)
 		return -1;
+	u16_extra_fold(b, n);
 	int32_t olen;
 	err = U_ZERO_ERROR;
 	u_strToUTF8(out, (int32_t)out_size, &olen, b, n, &err);
@@ -165,6 +214,30 @@ static int icu_key(const char *utf8, size_t len, char *out, size_t out_size)
 	return olen;
 }
 
+/* TR39 keeps multi-letter lookalikes apart from the letter they imitate
+ * ("rn" is the skeleton of "m"; "vv" and "w" differ). Typosquatters use
+ * both, so keys fold them to one letter: "rn" -> "m", "vv" -> "w". This
+ * also keeps a key no longer than its label for ASCII. 'q' passes for 'g'
+ * in most fonts (dnstwist's glyph table has it) and is rare in names, so
+ * it folds to 'g'. */
+static int fold_multi(char *s, int n)
+{
+	int o = 0;
+	for (int i = 0; i < n; i++) {
+		if (i + 1 < n && s[i] == 'r' && s[i + 1] == 'n') {
+			s[o++] = 'm';
+			i++;
+		} else if (i + 1 < n && s[i] == 'v' && s[i + 1] == 'v') {
+			s[o++] = 'w';
+			i++;
+		} else {
+			s[o++] = s[i] == 'q' ? 'g' : s[i];
+		}
+	}
+	s[o] = '\0';
+	return o;
+}
+
 int gv_domain_key(const char *utf8, size_t len, char *out, size_t out_size)
 {
 	if (!ensure_init() || out_size == 0)
@@ -172,15 +245,17 @@ int gv_domain_key(const char *utf8, size_t len, char *out, size_t out_size)
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)utf8[i];
-		if (c >= 0x80 || c == 0)
-			return icu_key(utf8, len, out, out_size);
+		if (c >= 0x80 || c == 0) {
+			int n = icu_key(utf8, len, out, out_size);
+			return n < 0 ? -1 : fold_multi(out, n);
+		}
 		if (o + key_tab_len[c] >= out_size)
 			return -1;
 		memcpy(out + o, key_tab[c], key_tab_len[c]);
 		o += key_tab_len[c];
 	}
 	out[o] = '\0';
-	return (int)o;
+	return fold_multi(out, (int)o);
 }
 
 /* ---- syntax ---- */
