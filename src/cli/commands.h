@@ -18,5 +18,6 @@ int gv_cmd_watch(int argc, char **argv);
 int gv_cmd_notify(int argc, char **argv);
 int gv_cmd_intel(int argc, char **argv);
 int gv_cmd_report(int argc, char **argv);
+int gv_cmd_domains(int argc, char **argv);
 
 #endif

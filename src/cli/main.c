@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
 	{ "notify", gv_cmd_notify, "send a notice to users targeted by a campaign" },
 	{ "intel", gv_cmd_intel, "import feeds, export/verify signed STIX evidence" },
 	{ "report", gv_cmd_report, "targeted users, malware, campaigns, graph, recommendations" },
+	{ "domains", gv_cmd_domains, "lookalike domains: watch feeds, permute, RPZ sinkhole, abuse reports" },
 	{ "version", gv_cmd_version, "print the version" },
 	{ "files", gv_cmd_files, "inspect files as mail attachments (archives, macros, YARA)" },
 	{ "milter", gv_cmd_milter, "mail filter daemon for Postfix/Sendmail (libmilter)" },
