@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/intel-cli.h"
 
@@ -91,12 +92,25 @@ static int cmd_import(struct args *a, int argc, char **argv)
 		return 2;
 	}
 	struct gv_intel_warninglist *wl = NULL;
+	struct gv_intel_config *cfg = NULL;
 	const char *err;
-	if (a->n_wl > 0 &&
-	    (wl = gv_intel_warninglist_load(a->wl, a->n_wl, &err)) == NULL) {
+	/* --warninglist wins; else the config's intel.warninglists. */
+	if (a->n_wl == 0 &&
+	    gv_intel_config_load(gv_cli_config_path(a->store.config), &cfg,
+				 &err) < 0) {
 		fprintf(stderr, "geneva: %s\n", err);
 		return 2;
 	}
+	const char *const *wls = a->n_wl ? a->wl :
+					   (const char *const *)cfg->warninglists;
+	size_t n_wls = a->n_wl ? a->n_wl : cfg->n_warninglists;
+	if (n_wls > 0 &&
+	    (wl = gv_intel_warninglist_load(wls, n_wls, &err)) == NULL) {
+		fprintf(stderr, "geneva: %s\n", err);
+		gv_intel_config_free(&cfg);
+		return 2;
+	}
+	gv_intel_config_free(&cfg);
 	struct gv_intel_store *st;
 	if (gv_cli_intel_store(&a->store, &st) < 0) {
 		gv_intel_warninglist_free(&wl);
