@@ -184,7 +184,10 @@ int gv_brand_index_add(struct gv_brand_index *idx, const char *domain,
 	struct gv_domain_name n;
 	char key[GV_KEY_MAX];
 
-	gv_assert(!idx->built);
+	if (idx->built) {
+		*error_r = "the index is already built";
+		return -1;
+	}
 	if (gv_domain_normalize(domain, strlen(domain), &idx->limits, &n, error_r) < 0)
 		return -1;
 	if (n.registrable_off == n.ascii_len) {

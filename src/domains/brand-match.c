@@ -85,8 +85,12 @@ void gv_brand_index_build(struct gv_brand_index *idx)
 					   (uint32_t)b, i, m - i - g, g);
 		if (m < 3)
 			continue;
-		/* k+1 pieces: one of them survives k edits */
-		size_t pieces = br->k_ac + 1, off = 0;
+		/* one of 2k+1 pieces survives k edits, even when a
+		 * transposition straddles two pieces; pieces stay >= 3 bytes
+		 * so they do not hit everywhere */
+		size_t pieces = 2 * br->k_ac + 1, off = 0;
+		if (pieces > m / 3)
+			pieces = m / 3 > 0 ? m / 3 : 1;
 		for (size_t p = 0; p < pieces; p++) {
 			size_t plen = (m - off) / (pieces - p);
 			gv_ac_add(idx->ac, br->key + off, plen, (uint32_t)b);
@@ -167,13 +171,6 @@ static void gap_lookup(struct query *q, const char *s, size_t n,
 					continue;
 				const struct brand *br = &idx->brands[e->brand];
 				unsigned edit = e->gap > g ? e->gap : (unsigned)g;
-				/* below GV_LONG_BRAND a two-character edit
-				 * counts only as a doubled keystroke
-				 * (circl -> c00cl); otherwise it is mostly
-				 * another word (adobe/adage) */
-				if (edit == 2 && br->key_len < GV_LONG_BRAND &&
-				    !(g == 2 && s[a] == s[a + 1]))
-					continue;
 				if (edit > br->max_gap ||
 				    memcmp(br->key, s, a) != 0 ||
 				    memcmp(br->key + br->key_len - e->suf,
@@ -182,6 +179,13 @@ static void gap_lookup(struct query *q, const char *s, size_t n,
 					continue;
 				unsigned d = gv_osa_distance(br->key, br->key_len,
 							     s, n, 2);
+				/* below GV_LONG_BRAND a distance of two counts
+				 * only as a doubled keystroke (circl -> c00cl);
+				 * otherwise it is mostly another word
+				 * (adobe/adage) */
+				if (d == 2 && br->key_len < GV_LONG_BRAND &&
+				    !(g == 2 && s[a] == s[a + 1]))
+					continue;
 				cand_add(q, (struct cand){ .brand = e->brand,
 					.kind = kind, .dist = d, .label = label });
 			}

@@ -176,9 +176,9 @@ void gv_brand_index_free(struct gv_brand_index **idx);
 
 /* Adds a protected brand by its domain ("paypal.com"; a subdomain such as
  * "launchpad.ethereum.org" protects the label "ethereum"). The brand's
- * registrable domain is its own and never reported. Must not be called
- * after the first match. 1 added, 0 already present, -1 bad domain or
- * max_brands reached. */
+ * registrable domain is its own and never reported. 1 added, 0 already
+ * present, -1 bad domain, max_brands reached or the index already built
+ * (by gv_brand_index_build or a first match). */
 int gv_brand_index_add(struct gv_brand_index *idx, const char *brand_domain,
 		       const char **error_r);
 /* Declares a domain owned by `brand_domain` (which must have been added):

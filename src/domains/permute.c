@@ -295,11 +295,6 @@ static void gen_words(struct perm_ctx *ctx, const char *l, size_t n,
 	for (size_t k = 0; k < nt && tlds[k] != NULL && (mask & (1u << GV_TECH_TLD_SWAP)); k++)
 		if (strcmp(tlds[k], ctx->suffix) != 0)
 			emit(ctx, l, n, tlds[k], GV_TECH_TLD_SWAP);
-	if (mask & (1u << GV_TECH_PLURAL)) {
-		emit_edit(ctx, l, n, n, 0, "s", 1, GV_TECH_PLURAL);
-		if (n > 0 && strchr("sxz", l[n - 1]) != NULL)
-			emit_edit(ctx, l, n, n, 0, "es", 2, GV_TECH_PLURAL);
-	}
 	if (mask & (1u << GV_TECH_VARIOUS)) {
 		/* brand + its suffix glued into the label: paypalcom.com */
 		char sfx[GV_DOMAIN_MAX + 1];
@@ -336,6 +331,12 @@ int gv_domain_permute(const char *domain, size_t len,
 	const char *label = n.ascii + n.registrable_off;
 	size_t llen = n.suffix_off - n.registrable_off - 1;
 	uint32_t mask = opts != NULL && opts->techniques != 0 ? opts->techniques : UINT32_MAX;
+	/* plural first: "paypals" is also an addition, the name is kept */
+	if (mask & (1u << GV_TECH_PLURAL)) {
+		emit_edit(&ctx, label, llen, llen, 0, "s", 1, GV_TECH_PLURAL);
+		if (strchr("sxz", label[llen - 1]) != NULL)
+			emit_edit(&ctx, label, llen, llen, 0, "es", 2, GV_TECH_PLURAL);
+	}
 	gen_typos(&ctx, label, llen, mask);
 	if (mask & ((1u << GV_TECH_HOMOGLYPH) | (1u << GV_TECH_IDN_HOMOGLYPH)))
 		gen_homoglyphs(&ctx, label, llen);

@@ -1,0 +1,282 @@
+/* Unit tests of src/domains: normalization, keys, each technique, bad
+ * input, limits, permutations, RPZ, abuse reports, feeds, config. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "domains/domains.h"
+
+static struct gv_brand_index *idx;
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *error;
+	idx = gv_brand_index_new(NULL);
+	static const char brands[] =
+		"# test brands\n"
+		"paypal.com paypal-community.com\n"
+		"microsoft.com microsoft.* live.com\n"
+		"myetherwallet.com\n"
+		"circl.lu\n"
+		"ing.com\n"
+		"!paypal-partner.example\n";
+	assert_int_equal(gv_brand_index_load(idx, brands, sizeof(brands) - 1, &error), 1);
+	assert_int_equal(gv_brand_index_count(idx), 5);
+	gv_brand_index_build(idx);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	gv_brand_index_free(&idx);
+	assert_null(idx);
+	return 0;
+}
+
+struct tcase {
+	const char *name;
+	const char *brand; /* NULL = must not match */
+	enum gv_domain_technique tech;
+};
+
+static void run_cases(const struct tcase *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct gv_brand_match m;
+		int rc = gv_brand_index_match(idx, cases[i].name, strlen(cases[i].name), &m);
+		if (cases[i].brand == NULL) {
+			if (rc != 0)
+				fail_msg("%s: unexpected match %s (%s)", cases[i].name,
+					 m.brand, gv_domain_technique_name(m.technique));
+			continue;
+		}
+		if (rc != 1)
+			fail_msg("%s: no match (rc %d)", cases[i].name, rc);
+		assert_string_equal(m.brand, cases[i].brand);
+		if (cases[i].tech != GV_TECH_NONE && m.technique != cases[i].tech)
+			fail_msg("%s: technique %s, expected %s", cases[i].name,
+				 gv_domain_technique_name(m.technique),
+				 gv_domain_technique_name(cases[i].tech));
+		assert_true(m.score >= 70 && m.score <= 100);
+	}
+}
+
+static void test_typo_techniques(void **state)
+{
+	(void)state;
+	static const struct tcase cases[] = {
+		{ "paypalx.com", "paypal.com", GV_TECH_ADDITION },
+		{ "paypel.com", "paypal.com", GV_TECH_BITSQUATTING },
+		{ "pay-pal.com", "paypal.com", GV_TECH_HYPHENATION },
+		{ "payspal.com", "paypal.com", GV_TECH_INSERTION },
+		{ "paypl.com", "paypal.com", GV_TECH_OMISSION },
+		{ "payypal.com", "paypal.com", GV_TECH_REPETITION },
+		{ "paypsl.com", "paypal.com", GV_TECH_REPLACEMENT },
+		{ "pay.pal.com", "paypal.com", GV_TECH_SUBDOMAIN },
+		{ "papyal.com", "paypal.com", GV_TECH_TRANSPOSITION },
+		{ "paypol.com", "paypal.com", GV_TECH_VOWEL_SWAP },
+		{ "paypal.net", "paypal.com", GV_TECH_TLD_SWAP },
+		{ "paypals.com", "paypal.com", GV_TECH_PLURAL },
+		{ "paypalcom.com", "paypal.com", GV_TECH_VARIOUS },
+		{ "paypal-login.com", "paypal.com", GV_TECH_DICTIONARY },
+		{ "secure-paypal.net", "paypal.com", GV_TECH_DICTIONARY },
+		{ "myetherwallet-cpt.space", "myetherwallet.com", GV_TECH_BRAND_IN_LABEL },
+		{ "login.paypal.com.evil.ru", "paypal.com", GV_TECH_BRAND_IN_SUBDOMAIN },
+		{ "myehterwaltet.com", "myetherwallet.com", GV_TECH_NONE },
+		{ "c00cl.lu", "circl.lu", GV_TECH_NONE }, /* doubled keystroke */
+	};
+	run_cases(cases, GV_ARRAY_LEN(cases));
+}
+
+static void test_homoglyphs(void **state)
+{
+	(void)state;
+	static const struct tcase cases[] = {
+		{ "paypa1.com", "paypal.com", GV_TECH_HOMOGLYPH },
+		{ "rnicrosoft.com", "microsoft.com", GV_TECH_HOMOGLYPH },
+		{ "micros0ft-support.com", "microsoft.com", GV_TECH_DICTIONARY },
+		{ "xn--pypal-4ve.com", "paypal.com", GV_TECH_IDN_HOMOGLYPH },
+		{ "p\xd0\xb0ypal.com", "paypal.com", GV_TECH_IDN_HOMOGLYPH }, /* Cyrillic а */
+		{ "P\xc3\xa0YPAL.com", "paypal.com", GV_TECH_IDN_HOMOGLYPH }, /* à, uppercase */
+		{ "xn--80ak6aa92e.com", NULL, GV_TECH_NONE }, /* all-Cyrillic "apple": no brand */
+	};
+	run_cases(cases, GV_ARRAY_LEN(cases));
+}
+
+static void test_not_reported(void **state)
+{
+	(void)state;
+	static const struct tcase cases[] = {
+		{ "paypal.com", NULL, GV_TECH_NONE },		/* the brand */
+		{ "www.paypal.com", NULL, GV_TECH_NONE },	/* under the brand */
+		{ "paypal-community.com", NULL, GV_TECH_NONE }, /* owned */
+		{ "microsoft.de", NULL, GV_TECH_NONE },		/* owned via microsoft.* */
+		{ "paypal-partner.example", NULL, GV_TECH_NONE }, /* allow-list */
+		{ "example.com", NULL, GV_TECH_NONE },
+		{ "pineapple.com", NULL, GV_TECH_NONE },
+		{ "ing-something.com", NULL, GV_TECH_NONE },	/* short brand in a word */
+		{ "king.com", NULL, GV_TECH_NONE },
+		{ "github.io", NULL, GV_TECH_NONE },		/* a public suffix */
+	};
+	run_cases(cases, GV_ARRAY_LEN(cases));
+}
+
+static void test_bad_input(void **state)
+{
+	(void)state;
+	struct gv_brand_match m;
+	static const char *const bad[] = {
+		"", ".", "bad..name", "-paypal.com", "paypal-.com", "pay_pal.com",
+		"xn--abc-", "xn--zz--.com", "\xff\xfe.com", "\xc0\xaf.com",
+		"p\xd0.com", "a.b.c/../", "paypal.com\n\x00x",
+	};
+	for (size_t i = 0; i < GV_ARRAY_LEN(bad); i++)
+		assert_int_equal(gv_brand_index_match(idx, bad[i], strlen(bad[i]) +
+					(i == GV_ARRAY_LEN(bad) - 1 ? 3 : 0), &m), -1);
+	char big[2000];
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(gv_brand_index_match(idx, big, sizeof(big), &m), -1);
+	char label[70];
+	memset(label, 'a', 64);
+	memcpy(label + 64, ".com", 5);
+	assert_int_equal(gv_brand_index_match(idx, label, strlen(label), &m), -1);
+	const char *error;
+	assert_int_equal(gv_brand_index_add(idx, "co.uk", &error), -1);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	const char *error;
+	struct gv_domains_limits lim = { .max_brands = 2, .max_input_len = 20 };
+	struct gv_brand_index *small = gv_brand_index_new(&lim);
+	assert_int_equal(gv_brand_index_add(small, "paypal.com", &error), 1);
+	assert_int_equal(gv_brand_index_add(small, "paypal.com", &error), 0);
+	assert_int_equal(gv_brand_index_add(small, "ebay.com", &error), 1);
+	assert_int_equal(gv_brand_index_add(small, "apple.com", &error), -1);
+	assert_string_equal(error, "too many brands");
+	struct gv_brand_match m;
+	const char *longname = "paypal-login-secure-verify.com";
+	assert_int_equal(gv_brand_index_match(small, longname, strlen(longname), &m), -1);
+	assert_int_equal(gv_brand_index_match(small, "paypa1.com", 10, &m), 1);
+	gv_brand_index_free(&small);
+
+	/* min_score: a short brand next to an arbitrary word scores 60 */
+	struct gv_domains_limits lo = { .min_score = 50 };
+	struct gv_brand_index *loose = gv_brand_index_new(&lo);
+	assert_int_equal(gv_brand_index_add(loose, "paypal.com", &error), 1);
+	assert_int_equal(gv_brand_index_match(loose, "paypal-foo.com", 14, &m), 1);
+	assert_int_equal(m.technique, GV_TECH_BRAND_IN_LABEL);
+	assert_int_equal(gv_brand_index_match(idx, "paypal-foo.com", 14, &m), 0);
+	gv_brand_index_free(&loose);
+}
+
+static void test_normalize(void **state)
+{
+	(void)state;
+	struct gv_domain_name n;
+	const char *error;
+	assert_int_equal(gv_domain_normalize(" WWW.Example.CO.UK. ", 20, NULL, &n, &error), 1);
+	assert_string_equal(n.ascii, "www.example.co.uk");
+	assert_string_equal(n.ascii + n.registrable_off, "example.co.uk");
+	assert_string_equal(n.ascii + n.suffix_off, "co.uk");
+	assert_int_equal(gv_domain_normalize("b\xc3\xbc" "cher.de", 10, NULL, &n, &error), 1);
+	assert_string_equal(n.ascii, "xn--bcher-kva.de");
+	assert_string_equal(n.unicode, "b\xc3\xbc" "cher.de");
+	assert_true(n.idn);
+	char reg[64];
+	assert_int_equal(gv_domain_registrable("a.b.blogspot.com", 16, reg, sizeof(reg), &error), 1);
+	assert_string_equal(reg, "b.blogspot.com");
+	assert_int_equal(gv_domain_registrable("co.uk", 5, reg, sizeof(reg), &error), 0);
+	assert_int_equal(gv_domain_registrable("example.com", 11, reg, 4, &error), -1);
+}
+
+/* The ASCII table path must give what ICU gives. */
+static void test_key_fast_path(void **state)
+{
+	(void)state;
+	char k1[256], k2[256];
+	assert_int_equal(gv_domain_key("micros0ft", 9, k1, sizeof(k1)), 9);
+	assert_string_equal(k1, "microsoft");
+	assert_true(gv_domain_key("vvikipedia", 10, k1, sizeof(k1)) > 0);
+	assert_string_equal(k1, "wikipedia");
+	srand(7);
+	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+	for (int i = 0; i < 2000; i++) {
+		char s[24];
+		int n = 1 + rand() % 20;
+		for (int j = 0; j < n; j++)
+			s[j] = alpha[rand() % (int)(sizeof(alpha) - 1)];
+		/* a trailing non-ASCII mark forces the ICU path; it is dropped */
+		memcpy(s + n, "\xcc\x81", 2);
+		int a = gv_domain_key(s, (size_t)n, k1, sizeof(k1));
+		int b = gv_domain_key(s, (size_t)n + 2, k2, sizeof(k2));
+		assert_true(a > 0);
+		if (a != b || memcmp(k1, k2, (size_t)a) != 0)
+			fail_msg("key mismatch for %.*s: %s vs %s", n, s, k1, k2);
+	}
+	assert_int_equal(gv_domain_key("\xff", 1, k1, sizeof(k1)), -1);
+	assert_int_equal(gv_domain_key("paypal", 6, k1, 3), -1);
+}
+
+static void test_permute(void **state)
+{
+	(void)state;
+	struct gv_pool *pool = gv_pool_new(65536);
+	struct gv_permutation *list;
+	size_t n;
+	const char *error;
+	assert_int_equal(gv_domain_permute("paypal.com", 10, NULL, NULL, pool, &list, &n, &error), 1);
+	assert_true(n > 500);
+	bool seen[GV_TECH_COUNT] = { false };
+	for (size_t i = 0; i < n; i++) {
+		seen[list[i].technique] = true;
+		assert_string_not_equal(list[i].domain, "paypal.com");
+		/* every permutation is a lookalike the index reports */
+		struct gv_brand_match m;
+		if (list[i].technique != GV_TECH_DICTIONARY &&
+		    gv_brand_index_match(idx, list[i].domain, strlen(list[i].domain), &m) != 1 &&
+		    list[i].technique != GV_TECH_HOMOGLYPH)
+			fail_msg("permutation %s (%s) not matched", list[i].domain,
+				 gv_domain_technique_name(list[i].technique));
+	}
+	static const enum gv_domain_technique want[] = {
+		GV_TECH_ADDITION, GV_TECH_BITSQUATTING, GV_TECH_HOMOGLYPH,
+		GV_TECH_IDN_HOMOGLYPH, GV_TECH_HYPHENATION, GV_TECH_INSERTION,
+		GV_TECH_OMISSION, GV_TECH_REPETITION, GV_TECH_REPLACEMENT,
+		GV_TECH_SUBDOMAIN, GV_TECH_TRANSPOSITION, GV_TECH_VOWEL_SWAP,
+		GV_TECH_DICTIONARY, GV_TECH_TLD_SWAP, GV_TECH_PLURAL, GV_TECH_VARIOUS,
+	};
+	for (size_t i = 0; i < GV_ARRAY_LEN(want); i++)
+		if (!seen[want[i]])
+			fail_msg("no %s permutation", gv_domain_technique_name(want[i]));
+	/* limit */
+	struct gv_domains_limits lim = { .max_permutations = 10 };
+	assert_int_equal(gv_domain_permute("paypal.com", 10, NULL, &lim, pool, &list, &n, &error), 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(gv_domain_permute("co.uk", 5, NULL, NULL, pool, &list, &n, &error), -1);
+	gv_pool_free(&pool);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_typo_techniques),
+		cmocka_unit_test(test_homoglyphs),
+		cmocka_unit_test(test_not_reported),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_key_fast_path),
+		cmocka_unit_test(test_permute),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
