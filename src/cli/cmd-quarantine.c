@@ -146,7 +146,8 @@ static int do_show(struct gv_quarantine *q, const char *id, bool json, bool raw)
 		for (size_t i = 0; i < e.n_rcpts; i++)
 			printf("to:        <%s>\n", e.rcpts[i]);
 		printf("subject:   ");
-		cell(e.subject, 200);
+		for (const char *c = e.subject; *c; c++)
+			putchar((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f ? *c : '?');
 		printf("\nverdict:   %s, score %d\nreasons:   %s\nsize:      %llu bytes\n"
 		       "state:     %s\n", e.action, e.score, e.reasons,
 		       (unsigned long long)e.size, e.released ? "released" : "held");

@@ -263,7 +263,8 @@ static sfsistat quarantine(SMFICTX *ctx, struct session *s, struct outcome *o,
 	struct gv_quarantine_entry e = {
 		.queue_id = qid, .sender = s->from, .rcpts = s->rcpts,
 		.n_rcpts = s->n_rcpts, .client_ip = s->client_ip, .helo = s->helo,
-		.subject = s->subject, .action = o->verdict, .score = r->score,
+		.subject = s->subject ? s->subject + strspn(s->subject, " \t") : "",
+		.action = o->verdict, .score = r->score,
 		.reasons = o->reasons, .verdict_json = vj,
 	};
 	const char *err;

@@ -141,10 +141,15 @@ static void *reload_thread(void *arg)
 static int worker(const struct run *r)
 {
 	const char *err;
-	/* SIGUSR1 is for reload_thread only: block it before any thread exists */
+	/* SIGUSR1 is for reload_thread, HUP/TERM/INT for libmilter's signal
+	 * thread (sigwait): block them all before any thread exists, or the
+	 * kernel may hand a SIGTERM to a thread that takes the default action */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
