@@ -331,3 +331,40 @@ int gvf_tnef(struct gvf_walk *w, const struct gvf_item *it)
 	}
 	return n > 0 ? 1 : 0;
 }
+
+/* ---- OneNote: embedded files are FileDataStoreObjects ([MS-ONESTORE]
+ * 2.6.13): header GUID {BDE316E7-2665-4511-A4C4-8D4D0B7A9EAC}, u64 length,
+ * u32 unused, u64 reserved, then the file. Each one becomes a child. ---- */
+
+#define ONENOTE_MAX_FILES 256
+
+int gvf_onenote(struct gvf_walk *w, const struct gvf_item *it)
+{
+	static const unsigned char guid[16] = {
+		0xE7, 0x16, 0xE3, 0xBD, 0x65, 0x26, 0x11, 0x45,
+		0xA4, 0xC4, 0x8D, 0x4D, 0x0B, 0x7A, 0x9E, 0xAC,
+	};
+	const unsigned char *p = it->data, *end = it->data + it->len;
+	size_t n = 0;
+
+	while (n < ONENOTE_MAX_FILES && !gvf_should_stop(w, it->path) &&
+	       (p = memmem(p, (size_t)(end - p), guid, sizeof(guid))) != NULL) {
+		uint64_t flen;
+
+		if (end - p < 36)
+			break;
+		flen = (uint64_t)gvf_le32(p + 16) | ((uint64_t)gvf_le32(p + 20) << 32);
+		p += 36;
+		if (flen > (uint64_t)(end - p))
+			flen = (uint64_t)(end - p);
+		if (gvf_account(w, it->path, flen))
+			gvf_child(w, it, gv_psprintf(w->pool, "embedded-%zu", n),
+				  p, (size_t)flen, 0);
+		n++;
+		p += flen;
+	}
+	if (n > 0)
+		gvf_findingf(w, it->path, "onenote.embedded_file", 40,
+			     "OneNote section embeds %zu file(s)", n);
+	return n > 0 ? 1 : 0;
+}

@@ -55,6 +55,16 @@ static inline const struct gv_files_finding *rec_has(const struct rec *r,
 	return NULL;
 }
 
+/* A finding with exactly this rule and path. */
+static inline bool rec_has_at(const struct rec *r, const char *rule,
+			      const char *path)
+{
+	for (size_t i = 0; i < r->nf; i++)
+		if (strcmp(r->f[i].rule, rule) == 0 && strcmp(r->f[i].path, path) == 0)
+			return true;
+	return false;
+}
+
 static inline int rec_worst(const struct rec *r)
 {
 	int w = 0;

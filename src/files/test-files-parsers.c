@@ -256,6 +256,34 @@ static void test_xls_macro_sheet(void **state)
 	free(f);
 }
 
+static void test_onenote_embedded(void **state)
+{
+	/* Section header GUID, some bytes, then a FileDataStoreObject holding
+	 * EICAR: GUID, u64 length, u32 unused, u64 reserved, data. */
+	static unsigned char one[200] = {
+		0xE4, 0x52, 0x5C, 0x7B, 0x8C, 0xD8, 0xA7, 0x4D,
+		0xAE, 0xB1, 0x53, 0x78, 0xD0, 0x29, 0x96, 0xD3,
+	};
+	static const unsigned char fdso[16] = {
+		0xE7, 0x16, 0xE3, 0xBD, 0x65, 0x26, 0x11, 0x45,
+		0xA4, 0xC4, 0x8D, 0x4D, 0x0B, 0x7A, 0x9E, 0xAC,
+	};
+	static struct rec r;
+
+	(void)state;
+	memcpy(one + 40, fdso, 16);
+	one[56] = (unsigned char)strlen(eicar);
+	memcpy(one + 76, eicar, strlen(eicar));
+	inspect(engine, &r, one, sizeof(one), "notes.one", NULL, NULL);
+	assert_non_null(rec_has(&r, "type.onenote"));
+	assert_non_null(rec_has(&r, "onenote.embedded_file"));
+	assert_true(rec_has_at(&r, "yara.EICAR_Test_File", "notes.one/embedded-0"));
+	/* A length past the end is cut to what is there. */
+	one[60] = 0x7F;
+	inspect(engine, &r, one, sizeof(one), "notes.one", NULL, NULL);
+	assert_non_null(rec_has(&r, "onenote.embedded_file"));
+}
+
 /* libarchive 3.6.2 crashed on this cabinet (found by fuzz-files). */
 static void test_cab_libarchive_crash_regression(void **state)
 {
@@ -428,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_other_decoders_bad_input),
 		cmocka_unit_test(test_cab_libarchive_crash_regression),
 		cmocka_unit_test(test_xls_macro_sheet),
+		cmocka_unit_test(test_onenote_embedded),
 		cmocka_unit_test(test_pdf_actions),
 		cmocka_unit_test(test_rtf_equation),
 		cmocka_unit_test(test_names),
