@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -346,8 +347,14 @@ static int run_reload(const struct gv_domains_config *cfg, const char *origin)
 	args[a++] = (char *)origin;
 	args[a] = NULL;
 	pid_t pid;
-	int st;
-	if (posix_spawnp(&pid, args[0], NULL, NULL, args, environ) != 0)
+	int st, rc;
+	/* its "ok" goes to our stderr: stdout carries results only */
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	rc = posix_spawnp(&pid, args[0], &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
 		return fail(args[0], "cannot run");
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return fail(args[0], "auth_zone_reload failed");
