@@ -107,6 +107,24 @@ int gv_learn_db_put(struct gv_learn_db *d, const unsigned char *msg, size_t len,
 	return 1;
 }
 
+int gv_learn_db_begin(struct gv_learn_db *d, const char **error_r)
+{
+	if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		*error_r = dberr(d, "begin");
+		return -1;
+	}
+	return 1;
+}
+
+int gv_learn_db_commit(struct gv_learn_db *d, const char **error_r)
+{
+	if (sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		*error_r = dberr(d, "commit");
+		return -1;
+	}
+	return 1;
+}
+
 int gv_learn_db_remove(struct gv_learn_db *d, const unsigned char *msg,
 		       size_t len, const char **error_r)
 {

@@ -106,6 +106,9 @@ void gv_learn_db_close(struct gv_learn_db **db);
 int gv_learn_db_put(struct gv_learn_db *db, const unsigned char *msg,
 		    size_t len, enum gv_learn_class c,
 		    const struct gv_learn_vec *v, const char **error_r);
+/* Groups many puts/removes into one transaction (much faster); 1 or -1. */
+int gv_learn_db_begin(struct gv_learn_db *db, const char **error_r);
+int gv_learn_db_commit(struct gv_learn_db *db, const char **error_r);
 /* Removes one example; 1 removed, 0 not there, -1 error. */
 int gv_learn_db_remove(struct gv_learn_db *db, const unsigned char *msg,
 		       size_t len, const char **error_r);

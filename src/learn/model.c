@@ -11,11 +11,12 @@
 #include "learn/learn.h"
 
 #define MAGIC "GVLM"
-#define FORMAT 1
+#define FORMAT 2 /* 2: weights interleaved per feature */
 
 struct gv_learn_model {
 	unsigned bits;
-	float *w;       /* [GV_CLASS_COUNT][1 << bits], row-major */
+	float *w;       /* [1 << bits][GV_CLASS_COUNT]: a feature's weights for
+			   all classes share one cache line */
 	float bias[GV_CLASS_COUNT];
 	double scale;   /* effective weight = scale * w */
 };
@@ -69,14 +70,15 @@ size_t gv_learn_model_bytes(const struct gv_learn_model *m)
 static void softmax(const struct gv_learn_model *m, const struct gv_learn_vec *v,
 		    double p[GV_CLASS_COUNT])
 {
-	size_t d = (size_t)1 << m->bits;
-	double z[GV_CLASS_COUNT], max = -1e300;
+	size_t mask = ((size_t)1 << m->bits) - 1;
+	double sum3[GV_CLASS_COUNT] = { 0 }, z[GV_CLASS_COUNT], max = -1e300;
+	for (uint32_t k = 0; k < v->n; k++) {
+		const float *w = m->w + (v->idx[k] & mask) * GV_CLASS_COUNT;
+		for (int c = 0; c < GV_CLASS_COUNT; c++)
+			sum3[c] += w[c];
+	}
 	for (int c = 0; c < GV_CLASS_COUNT; c++) {
-		const float *row = m->w + (size_t)c * d;
-		double s = 0;
-		for (uint32_t k = 0; k < v->n; k++)
-			s += row[v->idx[k] & (d - 1)];
-		z[c] = m->bias[c] + m->scale * s;
+		z[c] = m->bias[c] + m->scale * sum3[c];
 		if (z[c] > max)
 			max = z[c];
 	}
@@ -126,7 +128,7 @@ struct gv_learn_model *gv_learn_train(const struct gv_learn_vec *x,
 	if (p.l2 <= 0)
 		p.l2 = 1e-6;
 	struct gv_learn_model *m = model_new(p.bits);
-	size_t d = (size_t)1 << p.bits;
+	size_t mask = ((size_t)1 << p.bits) - 1;
 	size_t *order = gv_calloc(n ? n : 1, sizeof(size_t));
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
@@ -146,13 +148,16 @@ struct gv_learn_model *gv_learn_train(const struct gv_learn_vec *x,
 			m->scale *= 1.0 - lr * p.l2;
 			if (m->scale < 1e-6)
 				rescale(m);
+			float step[GV_CLASS_COUNT];
 			for (int c = 0; c < GV_CLASS_COUNT; c++) {
 				double g = prob[c] - (y[order[k]] == (enum gv_learn_class)c);
-				float step = (float)(lr * g / m->scale);
-				float *row = m->w + (size_t)c * d;
-				for (uint32_t a = 0; a < v->n; a++)
-					row[v->idx[a] & (d - 1)] -= step;
+				step[c] = (float)(lr * g / m->scale);
 				m->bias[c] -= (float)(lr * g * 0.1);
+			}
+			for (uint32_t a = 0; a < v->n; a++) {
+				float *w = m->w + (v->idx[a] & mask) * GV_CLASS_COUNT;
+				for (int c = 0; c < GV_CLASS_COUNT; c++)
+					w[c] -= step[c];
 			}
 		}
 	}
