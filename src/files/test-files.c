@@ -11,6 +11,8 @@
 
 static struct gv_files_engine *engine;
 
+static bool flagged_at(const struct rec *r, const char *path_prefix, int min_score);
+
 static int setup(void **state)
 {
 	(void)state;
@@ -93,6 +95,74 @@ static void test_every_corpus_file_flagged(void **state)
 				      "to clam_found\n", clam_not_unpacked[i]);
 	}
 	assert_int_equal(unflagged, 0);
+}
+
+/* An RFC 5322 message with the file as a base64 attachment. */
+static char *wrap_in_message(const char *name, const unsigned char *d, size_t len)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t cap = 1024 + len * 2, o;
+	char *m = malloc(cap);
+
+	o = (size_t)snprintf(m, cap, "From: a@example.com\r\nTo: b@example.com\r\n"
+			     "Subject: test\r\nMIME-Version: 1.0\r\n"
+			     "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+			     "--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+			     "--b1\r\nContent-Type: application/octet-stream; name=\"%s\"\r\n"
+			     "Content-Disposition: attachment; filename=\"%s\"\r\n"
+			     "Content-Transfer-Encoding: base64\r\n\r\n", name, name);
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < len ? (uint32_t)d[i + 1] << 8 : 0) |
+			     (i + 2 < len ? d[i + 2] : 0);
+
+		m[o++] = b64[v >> 18];
+		m[o++] = b64[(v >> 12) & 63];
+		m[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+		m[o++] = i + 2 < len ? b64[v & 63] : '=';
+		if ((i / 3) % 19 == 18) {
+			m[o++] = '\r';
+			m[o++] = '\n';
+		}
+	}
+	o += (size_t)snprintf(m + o, cap - o, "\r\n--b1--\r\n");
+	return m;
+}
+
+/* The same corpus, each file attached to a message built here: the part
+ * is found, decoded and inspected like the bare file. */
+static void test_corpus_attached_to_messages(void **state)
+{
+	static struct rec r;
+	int bad = 0;
+
+	(void)state;
+	for (int list = 0; list < 2; list++) {
+		const char *const *names = list == 0 ? clam_found : clam_not_unpacked;
+
+		for (size_t i = 0; names[i] != NULL; i++) {
+			char rel[512], prefix[300];
+			size_t len;
+			unsigned char *d;
+			char *msg;
+
+			snprintf(rel, sizeof(rel),
+				 "corpora/malware_test/clamav-testfiles/%s", names[i]);
+			d = load_shared(rel, &len);
+			msg = wrap_in_message(names[i], d, len);
+			inspect(engine, &r, msg, strlen(msg), "message.eml", NULL, NULL);
+			snprintf(prefix, sizeof(prefix), "message.eml/%s", names[i]);
+			if (!flagged_at(&r, prefix, 30) ||
+			    (list == 0 && !rec_clam_found(&r))) {
+				print_message("# %s: not flagged inside a message\n",
+					      names[i]);
+				bad++;
+			}
+			free(msg);
+			free(d);
+		}
+	}
+	assert_int_equal(bad, 0);
 }
 
 static void test_clam_hash_and_items(void **state)
@@ -228,6 +298,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clam_through_containers),
 		cmocka_unit_test(test_every_corpus_file_flagged),
+		cmocka_unit_test(test_corpus_attached_to_messages),
 		cmocka_unit_test(test_clam_hash_and_items),
 		cmocka_unit_test(test_eicar_raw_zip_zipzip),
 		cmocka_unit_test(test_rspamd_attachments),
