@@ -140,6 +140,150 @@ static void trim_dict(const unsigned char **d, size_t *len)
 		}
 }
 
+enum pdf_filter { PF_FLATE, PF_AHX, PF_A85 };
+#define PDF_MAX_FILTERS 4
+
+/* The /Filter of a stream dictionary: a name or an array of names, applied
+ * in order. Returns how many (0 = none), -1 when one is not supported
+ * (LZW, RunLength, DCT, crypt...: the stream is then left as it is). */
+static int parse_filters(const unsigned char *d, size_t len,
+			 enum pdf_filter *out)
+{
+	static const struct {
+		const char *name;
+		enum pdf_filter f;
+	} known[] = {
+		{ "FlateDecode", PF_FLATE }, { "Fl", PF_FLATE },
+		{ "ASCIIHexDecode", PF_AHX }, { "AHx", PF_AHX },
+		{ "ASCII85Decode", PF_A85 }, { "A85", PF_A85 },
+	};
+	const unsigned char *p = memmem(d, len, "/Filter", 7), *end = d + len;
+	bool array;
+	int n = 0;
+
+	if (p == NULL)
+		return 0;
+	p += 7;
+	while (p < end && (*p == ' ' || *p == '\r' || *p == '\n' || *p == '\t'))
+		p++;
+	array = p < end && *p == '[';
+	if (array)
+		p++;
+	while (p < end && n < PDF_MAX_FILTERS) {
+		const unsigned char *q;
+		size_t i;
+
+		while (p < end && (*p == ' ' || *p == '\r' || *p == '\n' || *p == '\t'))
+			p++;
+		if (p >= end || *p != '/')
+			break;
+		q = ++p;
+		while (p < end && name_char(*p))
+			p++;
+		for (i = 0; i < GV_ARRAY_LEN(known); i++)
+			if (strlen(known[i].name) == (size_t)(p - q) &&
+			    memcmp(known[i].name, q, (size_t)(p - q)) == 0)
+				break;
+		if (i == GV_ARRAY_LEN(known))
+			return -1;
+		out[n++] = known[i].f;
+		if (!array)
+			break;
+	}
+	return n;
+}
+
+/* 1 ok, 0 cut at out->max. */
+static int ahx_decode(const unsigned char *in, size_t len, struct gv_buf *out)
+{
+	int hi = -1;
+
+	for (size_t i = 0; i < len && in[i] != '>'; i++) {
+		int v = hexval(in[i]);
+
+		if (v < 0)
+			continue;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			if (gv_buf_putc(out, (unsigned char)(hi * 16 + v)) < 0)
+				return 0;
+			hi = -1;
+		}
+	}
+	if (hi >= 0 && gv_buf_putc(out, (unsigned char)(hi * 16)) < 0)
+		return 0;
+	return 1;
+}
+
+static int a85_decode(const unsigned char *in, size_t len, struct gv_buf *out)
+{
+	uint32_t acc = 0;
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = in[i];
+
+		if (c == '~')
+			break;
+		if (c == 'z' && n == 0) {
+			if (gv_buf_append(out, "\0\0\0\0", 4) < 0)
+				return 0;
+			continue;
+		}
+		if (c < '!' || c > 'u')
+			continue;
+		acc = acc * 85 + (uint32_t)(c - '!');
+		if (++n == 5) {
+			unsigned char b[4] = { (unsigned char)(acc >> 24),
+					       (unsigned char)(acc >> 16),
+					       (unsigned char)(acc >> 8),
+					       (unsigned char)acc };
+
+			if (gv_buf_append(out, b, 4) < 0)
+				return 0;
+			acc = 0;
+			n = 0;
+		}
+	}
+	if (n > 1) {
+		/* A final group of n characters is padded with 'u' and gives
+		 * n - 1 bytes (wrapping arithmetic is what the format does). */
+		for (int k = n; k < 5; k++)
+			acc = acc * 85 + 84;
+		for (int k = 0; k < n - 1; k++)
+			if (gv_buf_putc(out, (unsigned char)(acc >> (24 - 8 * k))) < 0)
+				return 0;
+	}
+	return 1;
+}
+
+/* Runs the filter chain over one stream into *out (initialised here).
+ * 1 ok, 0 output cut at the budget, -1 a filter failed (out keeps what
+ * was decoded). */
+static int decode_stream(struct gvf_walk *w, const enum pdf_filter *f, int nf,
+			 const unsigned char *d, size_t len, struct gv_buf *out)
+{
+	struct gv_buf tmp = { 0 };
+	int r = 1;
+
+	gv_buf_init(out, gvf_child_budget(w));
+	for (int i = 0; i < nf && r > 0; i++) {
+		if (i > 0) {
+			/* The previous output is this filter's input. */
+			gv_buf_free(&tmp);
+			tmp = *out;
+			gv_buf_init(out, gvf_child_budget(w));
+			d = tmp.data;
+			len = tmp.len;
+		}
+		r = f[i] == PF_FLATE ? gvf_inflate(d, len, true, out) :
+		    f[i] == PF_AHX ? ahx_decode(d, len, out) : a85_decode(d, len, out);
+	}
+	gv_buf_free(&tmp);
+	return r;
+}
+
 static unsigned streams(struct gvf_walk *w, const struct gvf_item *it)
 {
 	const unsigned char *p = it->data, *end = it->data + it->len;
@@ -149,25 +293,22 @@ static unsigned streams(struct gvf_walk *w, const struct gvf_item *it)
 
 	while (n < PDF_MAX_STREAMS && !gvf_should_stop(w, it->path) &&
 	       (p = next_stream(p, end, it->data, &dict, &dlen, &sd, &slen)) != NULL) {
-		bool embedded, flate;
+		enum pdf_filter f[PDF_MAX_FILTERS];
 		struct gv_buf out;
-		int r;
+		bool embedded;
+		int nf;
 
 		n++;
 		trim_dict(&dict, &dlen);
 		embedded = memmem(dict, dlen, "/EmbeddedFile", 13) != NULL;
-		flate = memmem(dict, dlen, "/FlateDecode", 12) != NULL ||
-			memmem(dict, dlen, "/Fl ", 4) != NULL ||
-			memmem(dict, dlen, "/Fl/", 4) != NULL;
-		if (!flate) {
+		nf = parse_filters(dict, dlen, f);
+		if (nf <= 0) {
 			if (embedded || worth_unpacking(sd, slen))
 				gvf_child(w, it, gv_psprintf(w->pool, "stream-%zu", n),
 					  sd, slen, 0);
 			continue;
 		}
-		gv_buf_init(&out, gvf_child_budget(w));
-		r = gvf_inflate(sd, slen, true, &out);
-		if (r == 0)
+		if (decode_stream(w, f, nf, sd, slen, &out) == 0)
 			gvf_limit(w, it->path, GVF_LIMIT_FILE_SIZE,
 				  "PDF stream larger than the limit");
 		if (out.len > 0 && gvf_account(w, it->path, out.len)) {

@@ -313,6 +313,15 @@ static void test_pdf_actions(void **state)
 	expect(esc, sizeof(esc) - 1, "b.pdf", NULL, "pdf.obfuscated_name");
 	expect(esc, sizeof(esc) - 1, "b.pdf", NULL, "pdf.autorun_javascript");
 	expect(launch, sizeof(launch) - 1, "c.pdf", NULL, "pdf.launch");
+	/* /JavaScript hidden in an ASCIIHex stream, and EICAR in an ASCII85
+	 * embedded file. */
+	static const char ahx[] = "%PDF-1.5\n1 0 obj<</Type/Catalog/OpenAction 2 0 R>>endobj\n"
+		"3 0 obj<</Length 40/Filter[/AHx]>>stream\n"
+		"2f4a617661536372697074 2f4a53>\nendstream\nendobj\n";
+	static const char a85[] = "%PDF-1.5\n1 0 obj<</Type/EmbeddedFile/Filter/ASCII85Decode>>stream\n"
+		"=>`kt:aJ@m:g5b]:g-sY1al1,.5sU].5uZ#77fj4;CtgH5u'g6;FE*&:/jec8Q&Pe/Q>/;<%UR29LU*M81R4\\~>\nendstream\nendobj\n";
+	expect(ahx, sizeof(ahx) - 1, "d.pdf", NULL, "pdf.autorun_javascript");
+	expect(a85, sizeof(a85) - 1, "e.pdf", NULL, "yara.EICAR_Test_File");
 }
 
 static void test_rtf_equation(void **state)
