@@ -240,6 +240,8 @@ static void dispatch(struct gvf_walk *w, const struct gvf_item *it)
 		gvf_tnef(w, it);
 	else if (has_prefix(d, len, "\xE4\x52\x5C\x7B\x8C\xD8\xA7\x4D"))
 		gvf_onenote(w, it);
+	else if (has_prefix(d, len, "\x4C\x00\x00\x00\x01\x14\x02\x00"))
+		gvf_lnk(w, it);
 	else if (has_prefix(d, len, "MSCF") || type_is(t, archive_types) ||
 		 is_ooxml_or_odf(t))
 		gvf_archive(w, it, false);
@@ -412,6 +414,7 @@ int gvf_inspect_format(struct gv_files_engine *engine, struct gv_pool *pool,
 	case GVF_FMT_SZDD: return gvf_szdd(&w, &it);
 	case GVF_FMT_TNEF: return gvf_tnef(&w, &it);
 	case GVF_FMT_ONENOTE: return gvf_onenote(&w, &it);
+	case GVF_FMT_LNK: return gvf_lnk(&w, &it);
 	}
 	return -1;
 }

@@ -135,6 +135,7 @@ int gvf_binhex(struct gvf_walk *w, const struct gvf_item *it);
 int gvf_szdd(struct gvf_walk *w, const struct gvf_item *it);
 int gvf_tnef(struct gvf_walk *w, const struct gvf_item *it);
 int gvf_onenote(struct gvf_walk *w, const struct gvf_item *it);
+int gvf_lnk(struct gvf_walk *w, const struct gvf_item *it);
 /* Inflates zlib/deflate (zlib_header selects) into out, bounded by
  * out->max. 1 ok, 0 cut at max, -1 corrupt (what was decoded stays). */
 int gvf_inflate(const unsigned char *data, size_t len, bool zlib_header,
@@ -162,7 +163,7 @@ int gvf_clamd_scan(const char *address, uint64_t timeout_ms,
  * tests. Returns the inspector's result. */
 enum gvf_format {
 	GVF_FMT_ARCHIVE, GVF_FMT_OLE2, GVF_FMT_PDF, GVF_FMT_RTF, GVF_FMT_HTML,
-	GVF_FMT_TEXT, GVF_FMT_BINHEX, GVF_FMT_SZDD, GVF_FMT_TNEF, GVF_FMT_ONENOTE,
+	GVF_FMT_TEXT, GVF_FMT_BINHEX, GVF_FMT_SZDD, GVF_FMT_TNEF, GVF_FMT_ONENOTE, GVF_FMT_LNK,
 };
 int gvf_inspect_format(struct gv_files_engine *engine, struct gv_pool *pool,
 		       const unsigned char *data, size_t len, enum gvf_format fmt,

