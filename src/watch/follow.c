@@ -4,7 +4,9 @@
  *   - the path now names another inode (logrotate moved it): the old,
  *     still open descriptor is read to its end, then the new file is
  *     opened and read from 0;
- *   - the file is shorter than the offset (copytruncate): read from 0;
+ *   - the file is shorter than the offset, or the 256 bytes before the
+ *     offset are no longer the ones consumed (copytruncate, also when the
+ *     new content already grew past the old offset): read from 0;
  *   - after a restart with a saved inode that is no longer at the path,
  *     the rotated file is looked up beside it (NAME.1, NAME-20261126, …)
  *     by inode and finished first.
@@ -40,6 +42,8 @@ void gv_watch_add_file(struct gv_watch *w, const char *path)
 			f->ino = s->ino;
 			f->off = s->off;
 			f->have_saved = true;
+			memcpy(f->tail, s->tail, sizeof(f->tail));
+			f->tail_len = s->tail_len;
 		}
 	}
 }
@@ -154,7 +158,25 @@ static void start_over(struct wfile *f, const struct stat *st)
 	f->off = 0;
 	f->skipping = false;
 	f->skip_len = 0;
+	f->tail_len = 0;
 	gv_buf_reset(&f->partial);
+}
+
+/* Are the bytes before f->off still the ones consumed? */
+static bool tail_matches(const struct wfile *f, int fd)
+{
+	unsigned char buf[WATCH_TAIL_LEN];
+	if (f->tail_len == 0 || f->off < (off_t)f->tail_len)
+		return true;
+	ssize_t n = pread(fd, buf, f->tail_len, f->off - (off_t)f->tail_len);
+	return n == (ssize_t)f->tail_len && memcmp(buf, f->tail, f->tail_len) == 0;
+}
+
+static void tail_update(struct wfile *f, int fd)
+{
+	size_t want = f->off < WATCH_TAIL_LEN ? (size_t)f->off : WATCH_TAIL_LEN;
+	ssize_t n = want ? pread(fd, f->tail, want, f->off - (off_t)want) : 0;
+	f->tail_len = n == (ssize_t)want ? want : 0;
 }
 
 static long poll_file(struct gv_watch *w, struct wfile *f, const char **error_r)
@@ -205,10 +227,17 @@ static long poll_file(struct gv_watch *w, struct wfile *f, const char **error_r)
 		gv_log(GV_LOG_INFO, "watch: file=%s truncated; reading from 0",
 		       f->path);
 		start_over(f, &fst);
+	} else if (!tail_matches(f, f->fd)) {
+		gv_log(GV_LOG_INFO, "watch: file=%s rewritten (truncated and "
+		       "grown again); reading from 0", f->path);
+		start_over(f, &fst);
 	}
+	off_t before = f->off;
 	n = drain(w, f, f->fd, error_r);
 	if (n < 0)
 		return -1;
+	if (f->off != before || (f->tail_len == 0 && f->off > 0))
+		tail_update(f, f->fd);
 	return total + n;
 }
 

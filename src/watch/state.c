@@ -10,6 +10,7 @@
 #include "watch/watch-private.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,9 +82,14 @@ int gv_watch_state_save(struct gv_watch *w, const char *path,
 	       *sessions = json_array();
 	for (size_t i = 0; i < w->n_files; i++) {
 		const struct wfile *f = &w->files[i];
-		json_array_append_new(files, json_pack("{s:s,s:I,s:I,s:I}",
+		char hex[2 * WATCH_TAIL_LEN + 1];
+		for (size_t k = 0; k < f->tail_len; k++)
+			snprintf(hex + 2 * k, 3, "%02x", f->tail[k]);
+		hex[2 * f->tail_len] = '\0';
+		json_array_append_new(files, json_pack("{s:s,s:I,s:I,s:I,s:s}",
 			"path", f->path, "dev", (json_int_t)f->dev,
-			"ino", (json_int_t)f->ino, "off", (json_int_t)f->off));
+			"ino", (json_int_t)f->ino, "off", (json_int_t)f->off,
+			"tail", hex));
 	}
 	for (size_t i = 0; i < w->users.cap; i++)
 		if (w->users.slots[i])
@@ -220,6 +226,19 @@ static void load_file(struct gv_watch *w, json_t *j)
 	f->ino = (ino_t)I("ino");
 	f->off = (off_t)I("off");
 	f->have_saved = true;
+	const char *hex = json_string_value(json_object_get(j, "tail"));
+	size_t hl = hex ? strlen(hex) : 0;
+	if (hl % 2 == 0 && hl / 2 <= WATCH_TAIL_LEN) {
+		for (size_t k = 0; k < hl / 2; k++) {
+			unsigned v;
+			if (sscanf(hex + 2 * k, "%2x", &v) != 1) {
+				hl = 0;
+				break;
+			}
+			f->tail[k] = (unsigned char)v;
+		}
+		f->tail_len = hl / 2;
+	}
 	for (size_t i = 0; i < w->n_files; i++) {
 		struct wfile *g = &w->files[i];
 		if (strcmp(g->path, path) == 0 && g->fd < 0) {
@@ -227,6 +246,8 @@ static void load_file(struct gv_watch *w, json_t *j)
 			g->ino = f->ino;
 			g->off = f->off;
 			g->have_saved = true;
+			memcpy(g->tail, f->tail, sizeof(g->tail));
+			g->tail_len = f->tail_len;
 		}
 	}
 }

@@ -197,6 +197,28 @@ static void test_rotation(void **state)
 	bulk(logp, "r6", "b6");
 	assert_int_equal(gv_watch_poll(w, &err), 2);
 	assert_int_equal(g.n, 6);
+	/* truncated and already grown past the old offset before the next
+	 * poll: the bytes before the offset changed, so it is seen too */
+	f = fopen(logp, "w");
+	assert_non_null(f);
+	fclose(f);
+	bulk(logp, "r7", "b7");
+	bulk(logp, "r8", "b8");
+	assert_int_equal(gv_watch_poll(w, &err), 4);
+	assert_int_equal(g.n, 8);
+	assert_string_equal(g.keys[6], "watch:download:r7:b7");
+	/* the same while stopped: the saved tail tells */
+	save_and_free(&w);
+	f = fopen(logp, "w");
+	assert_non_null(f);
+	fclose(f);
+	bulk(logp, "r9", "b9");
+	bulk(logp, "ra", "ba");
+	bulk(logp, "rb", "bb");
+	w = open_watch(&g);
+	assert_int_equal(gv_watch_poll(w, &err), 6);
+	assert_int_equal(g.n, 11);
+	assert_string_equal(g.keys[8], "watch:download:r9:b9");
 	struct gv_watch_stats st;
 	gv_watch_get_stats(w, &st);
 	assert_int_equal(st.garbage, 0);

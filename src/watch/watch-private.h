@@ -12,6 +12,7 @@
 #define WATCH_IP_LEN 48
 #define WATCH_CLIENT_LEN 64
 #define WATCH_BOX_LEN 64
+#define WATCH_TAIL_LEN 256
 
 /* Parser pieces (parse.c, parse-msg.c, parse-json.c). */
 void gv_watch_limits_fill(struct gv_watch_limits *out,
@@ -109,6 +110,10 @@ struct wfile {
 	struct gv_buf partial; /* read, not yet ended by '\n' */
 	bool skipping;         /* discarding an over-long line */
 	size_t skip_len;
+	/* the last bytes consumed (before off): if they change, the file
+	 * was truncated and written again (copytruncate) */
+	unsigned char tail[WATCH_TAIL_LEN];
+	size_t tail_len;
 };
 
 struct gv_watch {
