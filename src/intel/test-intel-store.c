@@ -306,6 +306,43 @@ static void test_unreachable_at_start(void **state)
 	gv_intel_store_close(&st);
 }
 
+/* Store down and the journal's disk full (/dev/full answers every write
+ * with ENOSPC): the loss is counted and reported with the cause, never
+ * silent. */
+static void test_journal_disk_full(void **state)
+{
+	(void)state;
+	char jdir[512], jfile[600], bad[600];
+	snprintf(jdir, sizeof(jdir), "%s/journal-%d", tmpdir, test_no);
+	assert_int_equal(mkdir(jdir, 0700), 0);
+	snprintf(jfile, sizeof(jfile), "%s/intel.journal", jdir);
+	assert_int_equal(symlink("/dev/full", jfile), 0);
+	snprintf(bad, sizeof(bad), "sqlite:%s/no/such/dir/x.db", tmpdir);
+	struct gv_intel_recorder_settings rs = {
+		.store = { .uri = bad }, .journal_dir = jdir, .queue_size = 4
+	};
+	struct gv_intel_recorder *rec;
+	const char *err = NULL;
+	assert_int_equal(gv_intel_recorder_start(&rs, &rec, &err), 1);
+	int failed = 0;
+	for (int i = 0; i < 20; i++) {
+		struct gv_intel_event ev;
+		char id[32];
+		make_event(&ev, id, sizeof(id), i, rcpts, urls, findings, att);
+		if (gv_intel_record(rec, &ev, &err) < 0) {
+			failed++; /* full queue: the caller's own append failed */
+			assert_non_null(strstr(err, "no space left on device"));
+		}
+	}
+	struct gv_intel_recorder_stats stats;
+	assert_int_equal(gv_intel_recorder_stop(&rec, &stats, &err), -1);
+	assert_non_null(strstr(err, "no space left on device"));
+	assert_int_equal(stats.recorded, 20);
+	assert_int_equal(stats.lost, 20); /* every one accounted for */
+	assert_int_equal(stats.journaled + stats.stored, 0);
+	(void)failed;
+}
+
 static void test_journal_unwritable(void **state)
 {
 	(void)state;
@@ -328,6 +365,7 @@ int main(void)
 		cmocka_unit_test_setup(test_reports_from_store, setup),
 		cmocka_unit_test_setup(test_outage_journal_replay, setup),
 		cmocka_unit_test_setup(test_unreachable_at_start, setup),
+		cmocka_unit_test_setup(test_journal_disk_full, setup),
 		cmocka_unit_test_setup(test_journal_unwritable, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
