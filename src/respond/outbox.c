@@ -176,8 +176,24 @@ static bool outbox_known_sent(struct gv_alerts *a, const char *id,
 
 /* One outbox entry. Returns 1 delivered or dead, 0 still pending (with
  * *next_r its next try), -1 unreadable. */
+/* Sinks that failed in the current flush pass: their other entries wait
+ * for the next pass instead of each paying the same timeout (a receiver
+ * that hangs must not stall the caller for minutes). */
+struct pass {
+	char failed[4][16];
+	size_t n_failed;
+};
+
+static bool pass_failed(const struct pass *ps, const char *sink)
+{
+	for (size_t i = 0; i < ps->n_failed; i++)
+		if (strcmp(ps->failed[i], sink) == 0)
+			return true;
+	return false;
+}
+
 static int process(struct gv_alerts *a, const char *name, int64_t now,
-		   int64_t *next_r)
+		   struct pass *ps, int64_t *next_r)
 {
 	char p[4096];
 	snprintf(p, sizeof(p), "%s/%s", a->outbox, name);
@@ -194,8 +210,8 @@ static int process(struct gv_alerts *a, const char *name, int64_t now,
 		return -1;
 	}
 	int64_t next = json_integer_value(json_object_get(e, "next_ms"));
-	if (next > now) {
-		*next_r = next;
+	if (next > now || pass_failed(ps, sink)) {
+		*next_r = next > now ? next : now + a->cfg.retry_base_ms;
 		json_decref(e);
 		return 0;
 	}
@@ -229,6 +245,9 @@ static int process(struct gv_alerts *a, const char *name, int64_t now,
 			gv_log(GV_LOG_ERROR, "alert: outbox=%s error=\"%s\"",
 			       p, err);
 		a->st.attempts_failed++;
+		if (ps->n_failed < GV_ARRAY_LEN(ps->failed))
+			snprintf(ps->failed[ps->n_failed++], sizeof(ps->failed[0]),
+				 "%s", sink);
 		*next_r = now + delay;
 		r = 0;
 	}
@@ -248,6 +267,7 @@ int gv_alerts_flush(struct gv_alerts *a, uint32_t wait_ms)
 			return -1;
 		int pending = 0;
 		int64_t now = wall_ms(), soonest = INT64_MAX;
+		struct pass ps = { .n_failed = 0 };
 		struct dirent *de;
 		while ((de = readdir(d)) != NULL) {
 			size_t n = strlen(de->d_name);
@@ -255,7 +275,7 @@ int gv_alerts_flush(struct gv_alerts *a, uint32_t wait_ms)
 			    strcmp(de->d_name + n - 5, ".json") != 0)
 				continue;
 			int64_t next = now;
-			if (process(a, de->d_name, now, &next) == 0) {
+			if (process(a, de->d_name, now, &ps, &next) == 0) {
 				pending++;
 				if (next < soonest)
 					soonest = next;

@@ -232,6 +232,43 @@ static void test_webhook_http_errors(void **state)
 	gv_alerts_free(&a);
 }
 
+/* A receiver that accepts connections but never answers: one flush pass
+ * pays the timeout once, not once per pending alert. */
+static void test_webhook_hangs(void **state)
+{
+	(void)state;
+	int port = free_port();
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 64), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", port);
+	snprintf(spool, sizeof(spool), "%s/spool5", dir);
+	struct gv_alerts_config c = { .spool_dir = spool, .webhook_url = url,
+				      .retry_base_ms = 10, .retry_max_ms = 10,
+				      .webhook_timeout_ms = 300, .syslog = -1 };
+	struct gv_alerts *a = gv_alerts_new(&c);
+	const char *err = NULL;
+	struct gv_alert al;
+	for (int i = 0; i < 5; i++) {
+		make_alert(&al, "hank", i);
+		assert_int_equal(gv_alert_emit(a, &al, &err), 1);
+	}
+	usleep(50 * 1000);
+	struct gv_alerts_stats before, after;
+	gv_alerts_get_stats(a, &before);
+	uint64_t t0 = gv_now_ms();
+	assert_int_equal(gv_alerts_flush(a, 0), 5);
+	uint64_t took = gv_now_ms() - t0;
+	gv_alerts_get_stats(a, &after);
+	assert_int_equal(after.attempts_failed - before.attempts_failed, 1);
+	assert_true(took < 1000);
+	close(lfd);
+	gv_alerts_free(&a);
+}
+
 static void test_dedup_and_rate(void **state)
 {
 	(void)state;
@@ -387,6 +424,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webhook_down_then_up),
 		cmocka_unit_test(test_webhook_http_errors),
+		cmocka_unit_test(test_webhook_hangs),
 		cmocka_unit_test(test_dedup_and_rate),
 		cmocka_unit_test(test_mail_command_fails),
 		cmocka_unit_test(test_json_schema),
