@@ -14,16 +14,6 @@
 
 #define POLY 0x100000001b3ULL
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
-}
-
 /* ph[i] hashes s[0..i), sh[j] hashes s[j..n); both depend only on the
  * characters they cover, so equal prefixes/suffixes of different strings
  * hash alike. */
@@ -37,16 +27,18 @@ static void pair_hashes(const char *s, size_t n, uint64_t *ph, uint64_t *sh)
 		sh[j - 1] = (sh[j] ^ (unsigned char)s[j - 1]) * POLY;
 }
 
+/* One multiply: the table and the filter use the high bits, which a
+ * multiply mixes from all input bits. */
 static uint64_t pair_key(uint64_t pre_h, size_t pre, uint64_t suf_h, size_t suf)
 {
-	return mix(pre_h ^ (suf_h << 17 | suf_h >> 47) ^ ((uint64_t)pre << 40) ^
-		   ((uint64_t)suf << 52));
+	return (pre_h ^ (suf_h << 17 | suf_h >> 47) ^ ((uint64_t)pre << 40) ^
+		((uint64_t)suf << 52)) * 0x9e3779b97f4a7c15ULL;
 }
 
 static void gap_insert(struct gv_brand_index *idx, uint64_t h, uint32_t brand,
 		       size_t pre, size_t suf, size_t gap)
 {
-	size_t i = h & idx->gap_mask;
+	size_t i = (h >> 20) & idx->gap_mask;
 	while (idx->gap[i].brand != GV_GAP_EMPTY)
 		i = (i + 1) & idx->gap_mask;
 	idx->gap[i] = (struct gap_entry){ .h = h, .brand = brand,
@@ -93,7 +85,9 @@ void gv_brand_index_build(struct gv_brand_index *idx)
 			pieces = m / 3 > 0 ? m / 3 : 1;
 		for (size_t p = 0; p < pieces; p++) {
 			size_t plen = (m - off) / (pieces - p);
-			gv_ac_add(idx->ac, br->key + off, plen, (uint32_t)b);
+			/* value: brand, and where the piece ends in its key */
+			gv_ac_add(idx->ac, br->key + off, plen,
+				  (uint32_t)(b << 8 | (off + plen)));
 			off += plen;
 		}
 	}
@@ -130,6 +124,8 @@ struct query {
 	size_t n_labels;
 	struct cand c[GV_DOMAINS_DEFAULT_CANDIDATES];
 	size_t n_cands, max_cands;
+	uint32_t tried[64]; /* (brand, label) pairs the automaton verified */
+	size_t n_tried;
 };
 
 static bool cand_seen(const struct query *q, uint32_t brand, enum cand_kind kind,
@@ -163,7 +159,7 @@ static void gap_lookup(struct query *q, const char *s, size_t n,
 			uint32_t bit = (uint32_t)(h >> 44) & (GV_BLOOM_BITS - 1);
 			if ((idx->bloom[bit / 64] & (1ULL << (bit % 64))) == 0)
 				continue;
-			for (size_t i = h & idx->gap_mask;
+			for (size_t i = (h >> 20) & idx->gap_mask;
 			     idx->gap[i].brand != GV_GAP_EMPTY;
 			     i = (i + 1) & idx->gap_mask) {
 				const struct gap_entry *e = &idx->gap[i];
@@ -177,14 +173,16 @@ static void gap_lookup(struct query *q, const char *s, size_t n,
 					   s + n - e->suf, e->suf) != 0 ||
 				    cand_seen(q, e->brand, kind, label))
 					continue;
-				unsigned d = gv_osa_distance(br->key, br->key_len,
-							     s, n, 2);
+				/* prefix and suffix agree: the distance is
+				 * that of the two gaps (at most 2 bytes each) */
+				unsigned d = gv_osa_distance(br->key + a, e->gap,
+							     s + a, g, 2);
 				/* below GV_LONG_BRAND a distance of two counts
 				 * only as a doubled keystroke (circl -> c00cl);
 				 * otherwise it is mostly another word
 				 * (adobe/adage) */
-				if (d == 2 && br->key_len < GV_LONG_BRAND &&
-				    !(g == 2 && s[a] == s[a + 1]))
+				if (d > 2 || (d == 2 && br->key_len < GV_LONG_BRAND &&
+				    !(g == 2 && s[a] == s[a + 1])))
 					continue;
 				cand_add(q, (struct cand){ .brand = e->brand,
 					.kind = kind, .dist = d, .label = label });
@@ -200,29 +198,85 @@ static size_t label_of(const struct query *q, size_t pos)
 	return l;
 }
 
-/* Automaton hit: verify brand `value` around the label holding `end`. */
+static bool tried(struct query *q, uint32_t brand, size_t label)
+{
+	uint32_t key = brand << 7 | (uint32_t)label;
+	for (size_t i = 0; i < q->n_tried; i++)
+		if (q->tried[i] == key)
+			return true;
+	if (q->n_tried < GV_ARRAY_LEN(q->tried))
+		q->tried[q->n_tried++] = key;
+	return false;
+}
+
+/* The brand key p (m bytes) in t[ls, le) near the start `est` an intact
+ * piece implies: 0 exactly there, 1 within one edit (the start may move by
+ * one), 2 neither. Instead of a dynamic programme: a window W within one
+ * edit of P has common prefix + common suffix covering all of P but the
+ * edit, and mismatches usually end both scans after a byte or two. */
+static unsigned near_match(const char *p, size_t m, const char *t, size_t ls,
+			   size_t le, size_t est, size_t *ws_r, size_t *we_r)
+{
+	if (est >= ls && est + m <= le && memcmp(t + est, p, m) == 0) {
+		*ws_r = est;
+		*we_r = est + m;
+		return 0;
+	}
+	for (size_t s = est > ls ? est - 1 : ls; s <= est + 1 && s < le; s++) {
+		size_t pre = 0;
+		while (pre < m && s + pre < le && t[s + pre] == p[pre])
+			pre++;
+		for (size_t L = m - 1; L <= m + 1; L++) {
+			if (s + L > le || L == 0)
+				continue;
+			const char *w = t + s;
+			size_t suf = 0, lim = L < m ? L : m;
+			while (suf < lim && w[L - 1 - suf] == p[m - 1 - suf])
+				suf++;
+			size_t pr = pre < L ? pre : L;
+			bool ok = L == m + 1 ? pr + suf >= m : pr + suf >= m - 1;
+			if (!ok && L == m && pr + suf + 2 == m && pre + 1 < m &&
+			    w[pre] == p[pre + 1] && w[pre + 1] == p[pre])
+				ok = true; /* adjacent transposition */
+			if (ok) {
+				*ws_r = s;
+				*we_r = s + L;
+				return 1;
+			}
+		}
+	}
+	return 2;
+}
+
+/* Automaton hit: brand value >> 8, whose key piece ending at key offset
+ * value & 0xff ends at text offset `end`. Verified around the hit only:
+ * the whole label (non-adjacent edits), the brand exactly at the implied
+ * place, or within one edit in a window of m +- 1 there. */
 static bool ac_hit(void *ctx, uint32_t value, size_t end)
 {
 	struct query *q = ctx;
-	const struct brand *br = &q->idx->brands[value];
-	size_t l = label_of(q, end - 1);
-	if (cand_seen(q, value, CAND_WHOLE, l) || cand_seen(q, value, CAND_SUB, l))
+	uint32_t b = value >> 8;
+	size_t pend = value & 0xff;
+	const struct brand *br = &q->idx->brands[b];
+	size_t l = label_of(q, end - 1), m = br->key_len;
+	if (tried(q, b, l))
 		return true;
-	const char *lab = q->text + q->ls[l];
-	size_t llen = q->le[l] - q->ls[l];
-	unsigned d = gv_osa_distance(br->key, br->key_len, lab, llen, br->k_ac);
-	if (d <= br->k_ac) {
-		cand_add(q, (struct cand){ .brand = value, .kind = CAND_WHOLE,
-			.dist = d, .label = l });
-		return true;
+	size_t ls = q->ls[l], le = q->le[l], llen = le - ls;
+	if ((llen > m ? llen - m : m - llen) <= br->k_ac) {
+		unsigned d = gv_osa_distance(br->key, m, q->text + ls, llen, br->k_ac);
+		if (d <= br->k_ac) {
+			cand_add(q, (struct cand){ .brand = b, .kind = CAND_WHOLE,
+				.dist = d, .label = l });
+			return true;
+		}
 	}
-	unsigned ksub = br->key_len >= 8 ? 1 : 0;
-	size_t ws = 0, we = 0;
-	d = gv_substring_distance(br->key, br->key_len, lab, llen, ksub, &ws, &we);
-	if (d <= ksub)
-		cand_add(q, (struct cand){ .brand = value, .kind = CAND_SUB,
-			.dist = d, .label = l, .ws = q->ls[l] + ws,
-			.we = q->ls[l] + we });
+	if (end < pend)
+		return true;
+	size_t ws, we;
+	unsigned d = near_match(br->key, m, q->text, ls, le, end - pend, &ws, &we);
+	if (d == 0 || (d == 1 && m >= 8))
+		cand_add(q, (struct cand){ .brand = b, .kind = CAND_SUB,
+			.dist = d, .label = l, .ws = ws, .we = we });
 	return true;
 }
 
@@ -422,6 +476,22 @@ static int pick_best(const struct query *q, struct gv_brand_match *m_r)
 	return 1;
 }
 
+/* Candidate search over the first n_labels labels of the text built by
+ * build_text; all_pairs also tries every adjacent pair for the dot
+ * insertion (the first pass does not know the registrable label yet). */
+static void find_candidates(struct query *q, size_t n_labels, bool all_pairs)
+{
+	const struct gv_brand_index *idx = q->idx;
+	q->n_cands = 0;
+	q->n_tried = 0;
+	for (size_t l = 0; l < n_labels; l++)
+		gap_lookup(q, q->text + q->ls[l], q->le[l] - q->ls[l], CAND_WHOLE, l);
+	for (size_t l = all_pairs ? 1 : n_labels - 1; l < n_labels && l > 0; l++)
+		gap_lookup(q, q->text + q->ls[l - 1], q->le[l] - q->ls[l - 1],
+			   CAND_DOT, l);
+	gv_ac_scan(idx->ac, q->text, q->le[n_labels - 1], ac_hit, q);
+}
+
 int gv_brand_index_match(const struct gv_brand_index *idx, const char *domain,
 			 size_t len, struct gv_brand_match *m_r)
 {
@@ -431,8 +501,22 @@ int gv_brand_index_match(const struct gv_brand_index *idx, const char *domain,
 
 	if (!idx->built)
 		gv_brand_index_build((struct gv_brand_index *)idx);
-	if (gv_domain_normalize(domain, len, &idx->limits, &name, &error) < 0)
+	if (gv_domain_normalize_nosuffix(domain, len, &idx->limits, &name, &error) < 0)
 		return -1;
+	q.idx = idx;
+	q.name = &name;
+	q.max_cands = idx->limits.max_candidates;
+	/* First pass over every label, suffix included: a superset of what
+	 * the real pass can find. Most names end here, without the public
+	 * suffix look-up. */
+	if (build_text(&q) < 0)
+		return -1;
+	/* the last of several labels is always in the public suffix (or the
+	 * name is a suffix itself and never reported) */
+	find_candidates(&q, q.n_labels > 1 ? q.n_labels - 1 : 1, true);
+	if (q.n_cands == 0)
+		return 0;
+	gv_domain_find_suffix(&name);
 	const char *reg = name.ascii + name.registrable_off;
 	size_t reg_len = name.ascii_len - name.registrable_off;
 	/* a public suffix of several labels (github.io, krakow.pl) is not
@@ -445,19 +529,8 @@ int gv_brand_index_match(const struct gv_brand_index *idx, const char *domain,
 	if (reg_len > 0 && gv_strset_has(&idx->owned_any, reg,
 					 name.suffix_off - name.registrable_off - 1))
 		return 0;
-	q.idx = idx;
-	q.name = &name;
-	q.n_cands = 0;
-	q.max_cands = idx->limits.max_candidates;
 	if (build_text(&q) < 0)
 		return -1;
-	for (size_t l = 0; l < q.n_labels; l++)
-		gap_lookup(&q, q.text + q.ls[l], q.le[l] - q.ls[l], CAND_WHOLE, l);
-	if (q.n_labels >= 2) {
-		size_t l = q.n_labels - 1;
-		gap_lookup(&q, q.text + q.ls[l - 1], q.le[l] - q.ls[l - 1],
-			   CAND_DOT, l);
-	}
-	gv_ac_scan(idx->ac, q.text, q.text_len, ac_hit, &q);
+	find_candidates(&q, q.n_labels, false);
 	return pick_best(&q, m_r);
 }

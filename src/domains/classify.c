@@ -83,35 +83,44 @@ unsigned gv_osa_distance(const char *a, size_t alen, const char *b,
 	size_t diff = alen > blen ? alen - blen : blen - alen;
 	if (diff > max)
 		return max + 1;
-	/* three rolling rows: i-2, i-1, i */
-	unsigned rows[3][GV_KEY_MAX + 1];
+	/* Banded: only cells with |i - j| <= max can hold a value <= max;
+	 * the others count as max + 1. Three rolling rows: i-2, i-1, i. */
+	const unsigned far = max + 1;
+	unsigned rows[3][GV_KEY_MAX + 2];
 	unsigned *pp = rows[0], *p = rows[1], *c = rows[2];
 	for (size_t j = 0; j <= blen; j++)
-		p[j] = (unsigned)j;
+		p[j] = j <= max ? (unsigned)j : far;
 	for (size_t i = 1; i <= alen; i++) {
-		unsigned best = c[0] = (unsigned)i;
-		for (size_t j = 1; j <= blen; j++) {
+		size_t lo = i > max ? i - max : 1;
+		size_t hi = i + max < blen ? i + max : blen;
+		c[0] = i <= max ? (unsigned)i : far;
+		unsigned best = lo == 1 ? c[0] : far;
+		if (lo > 1)
+			c[lo - 1] = far;
+		for (size_t j = lo; j <= hi; j++) {
 			unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
 			unsigned v = p[j - 1] + cost;
-			if (p[j] + 1 < v)
+			if (j < i + max && p[j] + 1 < v)
 				v = p[j] + 1;
 			if (c[j - 1] + 1 < v)
 				v = c[j - 1] + 1;
 			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
 			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
 				v = pp[j - 2] + 1;
-			c[j] = v;
-			if (v < best)
-				best = v;
+			c[j] = v > far ? far : v;
+			if (c[j] < best)
+				best = c[j];
 		}
+		if (hi < blen)
+			c[hi + 1] = far;
 		if (best > max)
-			return max + 1;
+			return far;
 		unsigned *t = pp;
 		pp = p;
 		p = c;
 		c = t;
 	}
-	return p[blen] > max ? max + 1 : p[blen];
+	return p[blen] > max ? far : p[blen];
 }
 
 unsigned gv_substring_distance(const char *pat, size_t plen, const char *text,

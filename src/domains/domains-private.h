@@ -19,6 +19,13 @@
 /* Brand keys at least this long are reported next to any word. */
 #define GV_DISTINCT_BRAND 8
 
+/* gv_domain_normalize in two steps: syntax and IDNA first, the public
+ * suffix look-up (the costly part) only when needed. */
+int gv_domain_normalize_nosuffix(const char *name, size_t len,
+				 const struct gv_domains_limits *limits,
+				 struct gv_domain_name *out, const char **error_r);
+void gv_domain_find_suffix(struct gv_domain_name *out);
+
 /* Limits with defaults filled in. */
 void gv_domains_limits_fill(const struct gv_domains_limits *in,
 			    struct gv_domains_limits *out);

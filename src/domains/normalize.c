@@ -402,9 +402,24 @@ static void find_suffix(struct gv_domain_name *out)
 						(size_t)(dot - reg) + 1;
 }
 
+void gv_domain_find_suffix(struct gv_domain_name *out)
+{
+	find_suffix(out);
+}
+
 int gv_domain_normalize(const char *name, size_t len,
 			const struct gv_domains_limits *limits,
 			struct gv_domain_name *out, const char **error_r)
+{
+	if (gv_domain_normalize_nosuffix(name, len, limits, out, error_r) < 0)
+		return -1;
+	find_suffix(out);
+	return 1;
+}
+
+int gv_domain_normalize_nosuffix(const char *name, size_t len,
+				 const struct gv_domains_limits *limits,
+				 struct gv_domain_name *out, const char **error_r)
 {
 	size_t max = limits != NULL && limits->max_input_len != 0
 			     ? limits->max_input_len
@@ -479,7 +494,8 @@ int gv_domain_normalize(const char *name, size_t len,
 		*error_r = "broken punycode";
 		return -1;
 	}
-	find_suffix(out);
+	/* until gv_domain_find_suffix: all of it is "label part" */
+	out->registrable_off = out->suffix_off = out->ascii_len;
 	return 1;
 }
 

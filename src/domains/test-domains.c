@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "domains/domains.h"
+#include "domains/domains-private.h"
 
 static struct gv_brand_index *idx;
 
@@ -124,6 +124,7 @@ static void test_not_reported(void **state)
 		{ "pineapple.com", NULL, GV_TECH_NONE },
 		{ "ing-something.com", NULL, GV_TECH_NONE },	/* short brand in a word */
 		{ "king.com", NULL, GV_TECH_NONE },
+		{ "cizxl.lu", NULL, GV_TECH_NONE },		/* 2 edits, not doubled */
 		{ "github.io", NULL, GV_TECH_NONE },		/* a public suffix */
 	};
 	run_cases(cases, GV_ARRAY_LEN(cases));
@@ -227,6 +228,51 @@ static void test_key_fast_path(void **state)
 	assert_int_equal(gv_domain_key("paypal", 6, k1, 3), -1);
 }
 
+/* Reference: full OSA table. */
+static unsigned osa_ref(const char *a, size_t n, const char *b, size_t m)
+{
+	unsigned d[24][24];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			unsigned v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
+/* The banded, early-exit distance equals the reference (capped). */
+static void test_osa_banded(void **state)
+{
+	(void)state;
+	srand(11);
+	for (int t = 0; t < 100000; t++) {
+		char a[20], b[20];
+		size_t n = (size_t)(rand() % 13), m = n + (size_t)(rand() % 5);
+		m = m >= 2 ? m - 2 : 0;
+		for (size_t i = 0; i < n; i++)
+			a[i] = "abc"[rand() % 3];
+		for (size_t i = 0; i < m; i++)
+			b[i] = "abc"[rand() % 3];
+		unsigned max = (unsigned)(rand() % 3), r = osa_ref(a, n, b, m);
+		unsigned want = r > max ? max + 1 : r;
+		unsigned got = gv_osa_distance(a, n, b, m, max);
+		if (got != want)
+			fail_msg("osa(%.*s, %.*s, max %u) = %u, want %u", (int)n, a,
+				 (int)m, b, max, got, want);
+	}
+}
+
 static void test_permute(void **state)
 {
 	(void)state;
@@ -276,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_key_fast_path),
+		cmocka_unit_test(test_osa_banded),
 		cmocka_unit_test(test_permute),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
