@@ -330,8 +330,10 @@ static struct wsession *find_session(struct gv_watch *w,
 	if (s != NULL || !create || ev->user.len == 0)
 		return s;
 	struct wuser *u = watch_user_get(w, ev->user.ptr, ev->user.len, true);
-	if (u == NULL)
+	if (u == NULL) { /* max_users reached: counted, not silent */
+		w->st.sessions_dropped++;
 		return NULL;
+	}
 	s = watch_session_new(w, key, len, u);
 	if (s == NULL)
 		return NULL;
