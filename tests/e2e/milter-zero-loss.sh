@@ -67,7 +67,7 @@ drain() {
 	echo "queue not empty after 120 s: $(pf_queued) messages"
 	return 1
 }
-sent() { wc -l < "$1" 2>/dev/null || echo 0; }
+sent() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 fresh_state() { rm -rf "$T/vmail"/* "$T/quarantine"; : > "$T/milter.log"; GV_READY_BEFORE=0; }
 
 status=0
