@@ -81,6 +81,9 @@ static const char *const sqlite_schema[] = {
 	"CREATE INDEX IF NOT EXISTS target_total_mal ON"
 	" target_total(malicious, total)",
 	"CREATE INDEX IF NOT EXISTS finding_rule ON finding(rule)",
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)",
+	"INSERT INTO meta(key, value) VALUES('schema', '1')"
+	" ON CONFLICT DO NOTHING",
 	"CREATE TABLE IF NOT EXISTS stix_object(stix_id TEXT NOT NULL,"
 	" entity INTEGER NOT NULL, PRIMARY KEY(stix_id, entity)) WITHOUT ROWID",
 	NULL

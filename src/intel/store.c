@@ -67,6 +67,9 @@ enum gv_intel_kind gv_intel_kind_parse(const char *name)
 
 /* ---- open / close ---- */
 
+/* Bumped whenever a table changes; stores of another version are refused. */
+#define GV_INTEL_SCHEMA_VERSION 1
+
 int gv_intel_store_open(const struct gv_intel_store_settings *settings,
 			struct gv_intel_store **store_r, const char **error_r)
 {
@@ -101,6 +104,22 @@ int gv_intel_store_open(const struct gv_intel_store_settings *settings,
 			gv_intel_store_close(&st);
 			return -1;
 		}
+	}
+	/* A store written by another schema version is refused rather than
+	 * half-understood. */
+	static const struct gv_sql_stmt q_version = {
+		16, "SELECT value FROM meta WHERE key = 'schema'", NULL
+	};
+	int64_t version = 0;
+	if (intel_sql_int(st, &q_version, NULL, 0, &version, error_r) < 0 ||
+	    version != GV_INTEL_SCHEMA_VERSION) {
+		static __thread char buf[200];
+		snprintf(buf, sizeof(buf),
+			 "store schema version %lld, this geneva needs %d",
+			 (long long)version, GV_INTEL_SCHEMA_VERSION);
+		*error_r = buf;
+		gv_intel_store_close(&st);
+		return -1;
 	}
 	*store_r = st;
 	return 1;
