@@ -25,7 +25,8 @@ int gv_scan_engine_new(const struct gv_scan_config *cfg,
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/lures.txt", cfg->rules_dir);
 	if (scan_lists_load(e, error_r) < 0 ||
-	    scan_lures_load(&e->lures, path, error_r) < 0)
+	    scan_lures_load(&e->lures, path, error_r) < 0 ||
+	    scan_lookalike_load(e, error_r) < 0)
 		goto fail;
 	struct gv_files_config fc = {
 		.user_rule_dirs = (const char *const *)cfg->yara_dirs,
@@ -67,6 +68,7 @@ void gv_scan_engine_free(struct gv_scan_engine **ep)
 		return;
 	scan_lists_free(e);
 	scan_lures_free(&e->lures);
+	scan_lookalike_free(e);
 	gv_files_engine_free(&e->files);
 	gv_scan_config_free(&e->owned_cfg);
 	gv_free(e);

@@ -80,6 +80,7 @@ struct gv_scan_engine {
 	struct gv_scan_intel intel;
 	struct gv_scan_lookalike lookalike;
 	struct gv_scan_classifier classifier;
+	struct gv_brand_index *brand_index; /* behind the default lookalike */
 };
 
 /* One scan in progress. */
@@ -113,6 +114,11 @@ void scan_an_intel(struct scan_ctx *ctx);
 /* Policy: weights findings, sums, picks the action. */
 void scan_policy_apply(const struct gv_scan_config *cfg,
 		       struct gv_scan_result *r);
+
+/* Builds the default lookalike matcher (lookalike.c). */
+struct gv_brand_index;
+int scan_lookalike_load(struct gv_scan_engine *e, const char **error_r);
+void scan_lookalike_free(struct gv_scan_engine *e);
 
 /* Loads the bundled lists of rules_dir into the engine. */
 int scan_lists_load(struct gv_scan_engine *e, const char **error_r);

@@ -77,6 +77,12 @@ static const struct acase cases[] = {
 	{ "brand in text, links elsewhere", "From: a@b.example\r\nTo: c@d.example\r\nSubject: x\r\n" HTML
 	  "<p>Netflix: your Netflix membership is on hold.</p><a href=\"https://pay.other.example/\">Update</a>",
 	  { "phish.brand_in_text", NULL }, { NULL } },
+	{ "lookalike sender and link", "From: Support <help@paypa1.com>\r\nTo: c@d.example\r\nSubject: x\r\n" HTML
+	  "<a href=\"https://rnicrosoft.com/login\">sign in</a>",
+	  { "sender.lookalike_domain", "url.lookalike", NULL }, { NULL } },
+	{ "brand's own domain is no lookalike", "From: PayPal <service@paypal.com>\r\nTo: c@d.example\r\nSubject: x\r\n" HTML
+	  "<a href=\"https://www.paypal.com/signin\">sign in</a>",
+	  { NULL }, { "sender.lookalike_domain", "url.lookalike", NULL } },
 	{ "broken MIME", "From: a@b.example\r\nTo: c@d.example\r\nSubject: x\r\n"
 	  "Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\ny\r\n", { "mime.no_boundary", NULL }, { NULL } },
 };
