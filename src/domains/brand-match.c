@@ -270,6 +270,21 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 			return true;
 		}
 	}
+	/* the hyphen-separated token holding the hit, as a whole
+	 * (vintage-myethereswallet): same edits as a whole label */
+	size_t ts = end - 1, te = end;
+	while (ts > ls && q->text[ts - 1] != '-')
+		ts--;
+	while (te < le && q->text[te] != '-')
+		te++;
+	if ((ts > ls || te < le) && (te - ts > m ? te - ts - m : m - (te - ts)) <= br->k_ac) {
+		unsigned d = gv_osa_distance(br->key, m, q->text + ts, te - ts, br->k_ac);
+		if (d <= br->k_ac) {
+			cand_add(q, (struct cand){ .brand = b, .kind = CAND_SUB,
+				.dist = d, .label = l, .ws = ts, .we = te });
+			return true;
+		}
+	}
 	if (end < pend)
 		return true;
 	size_t ws, we;
@@ -359,7 +374,7 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 	bool rok = side_ok(q, br, c->we, le, false);
 	/* A short brand inside a longer label is often just a word (mail,
 	 * free, live): 4 letters need a phishing keyword next to it, up to
-	 * GV_LONG_BRAND both sides must be clean, longer brands one side; a
+	 * GV_DISTINCT_BRAND both sides must be clean, longer brands one side; a
 	 * near miss (distance 1) always needs both. */
 	if (m == 4) {
 		size_t s1 = c->ws > ls && t[c->ws - 1] == '-' ? 1 : 0;
@@ -369,14 +384,16 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 		if (!kw || !lok || !rok)
 			return 0;
 	}
-	if ((m < GV_LONG_BRAND || c->dist > 0) ? !(lok && rok) : !(lok || rok))
+	bool one_side = m >= GV_VERY_LONG_BRAND || (m >= GV_DISTINCT_BRAND && c->dist == 0);
+	if (one_side ? !(lok || rok) : !(lok && rok))
 		return 0;
 	/* next to arbitrary words: reported for distinctive (long) brands
 	 * only, see gv_domains_limits.min_score */
-	unsigned plain = m >= GV_DISTINCT_BRAND ? 70 : 60;
+	unsigned plain = m >= GV_VERY_LONG_BRAND ? 70
+			 : (m >= GV_DISTINCT_BRAND ? 70 : 60) - 10 * c->dist;
 	if (c->label + 1 < q->n_labels) {
 		*t_r = GV_TECH_BRAND_IN_SUBDOMAIN;
-		return plain - 10 * c->dist;
+		return plain;
 	}
 	size_t rn = le - c->we;
 	if (c->ws == ls && rn > 0 && rn <= 2 && t[le - 1] == 's' &&
@@ -398,7 +415,7 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 		return 85 - 10 * c->dist;
 	}
 	*t_r = GV_TECH_BRAND_IN_LABEL;
-	return plain - 10 * c->dist;
+	return plain;
 }
 
 static unsigned score_whole(const struct query *q, const struct cand *c,
@@ -435,7 +452,7 @@ static unsigned score_whole(const struct query *q, const struct cand *c,
 		if (*t_r == GV_TECH_HOMOGLYPH)
 			*t_r = GV_TECH_EDIT_DISTANCE;
 	}
-	return c->dist == 1 ? 90 : 75;
+	return c->dist == 1 ? 90 : c->dist == 2 ? 75 : 70;
 }
 
 static int pick_best(const struct query *q, struct gv_brand_match *m_r)

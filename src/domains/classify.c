@@ -53,7 +53,7 @@ const char *const gv_keywords[] = {
 	"recover", "recovery", "refund", "register", "reset", "restore",
 	"reward", "rewards", "secure", "security", "service", "services",
 	"signin", "support", "token", "unlock", "update", "validate",
-	"validation", "verify", "verification", "wallet", "webmail",
+	"validation", "verify", "verification", "wallet", "webmail", "www",
 	NULL
 };
 

@@ -18,6 +18,9 @@
 #define GV_LONG_BRAND 9
 /* Brand keys at least this long are reported next to any word. */
 #define GV_DISTINCT_BRAND 8
+/* Brand keys at least this long (myetherwallet) allow three edits on a
+ * whole label, and one edit next to any word. */
+#define GV_VERY_LONG_BRAND 12
 
 /* gv_domain_normalize in two steps: syntax and IDNA first, the public
  * suffix look-up (the costly part) only when needed. */
