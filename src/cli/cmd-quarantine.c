@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/learn-glue.h"
 #include "quarantine/quarantine.h"
 
 static void usage(FILE *out)
@@ -167,6 +168,21 @@ static void become_owner(const char *dir)
 		fprintf(stderr, "geneva: %s: cannot switch to the store's owner\n", dir);
 }
 
+/* A release is a person saying "this was not phishing": ham feedback for
+ * the classifier (docs/learn.md). */
+static void release_feedback(struct gv_quarantine *q, const char *id)
+{
+	struct gv_pool *pool = gv_pool_new(4096);
+	struct gv_quarantine_entry e;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	const char *err;
+	if (gv_quarantine_get(q, pool, id, &e, &data, &len, &err) == 1)
+		gv_cli_learn_released(NULL, data, len);
+	gv_free(data);
+	gv_pool_free(&pool);
+}
+
 static int each_id(struct gv_quarantine *q, const char *verb, char **ids, int n,
 		   const char *sendmail)
 {
@@ -185,6 +201,8 @@ static int each_id(struct gv_quarantine *q, const char *verb, char **ids, int n,
 				status = 1;
 		} else {
 			printf("%s %sd\n", ids[i], verb);
+			if (strcmp(verb, "release") == 0)
+				release_feedback(q, ids[i]);
 		}
 	}
 	return status;

@@ -89,3 +89,26 @@ int gv_cli_learn_stop(struct gv_cli_learn **lp)
 	*lp = NULL;
 	return ret;
 }
+
+void gv_cli_learn_released(const char *config, const unsigned char *msg,
+			   size_t len)
+{
+	if (access(GV_DEFAULT_LEARN_DB, W_OK) != 0)
+		return; /* no classifier on this site */
+	struct gv_learn_db *db;
+	struct gv_scan_engine *engine;
+	const char *err;
+	if (gv_learn_db_open(GV_DEFAULT_LEARN_DB, &db, &err) < 0) {
+		fprintf(stderr, "geneva: %s\n", err);
+		return;
+	}
+	if (gv_cli_engine(config, &engine) == 1) {
+		int r = gv_learn_feedback(db, engine, msg, len, GV_CLASS_HAM, &err);
+		if (r < 0)
+			fprintf(stderr, "geneva: learning the released message: %s\n", err);
+		else if (r == 1)
+			printf("learned as ham (released by a person)\n");
+		gv_scan_engine_free(&engine);
+	}
+	gv_learn_db_close(&db);
+}

@@ -19,4 +19,9 @@ void gv_cli_learn_observe(struct gv_cli_learn *l, const unsigned char *msg,
 /* Retrains if anything was learned; frees. -1 on a store error. */
 int gv_cli_learn_stop(struct gv_cli_learn **l);
 
+/* A person released msg from quarantine: teach the classifier it is ham
+ * (when a learn store exists at the default path). Prints one line. */
+void gv_cli_learn_released(const char *config, const unsigned char *msg,
+			   size_t len);
+
 #endif

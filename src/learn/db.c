@@ -248,3 +248,25 @@ int gv_learn_db_load_model(struct gv_learn_db *d, struct gv_learn_model **m_r,
 	sqlite3_finalize(st);
 	return ret;
 }
+
+int gv_learn_feedback(struct gv_learn_db *d, struct gv_scan_engine *engine,
+		      const unsigned char *msg, size_t len,
+		      enum gv_learn_class c, const char **error_r)
+{
+	struct gv_pool *pool = gv_pool_new(64 * 1024);
+	struct gv_scan_result *r;
+	/* features from the rules only: the classifier's own opinion must not
+	 * feed back into what it learns */
+	struct gv_scan_classifier none = { 0 };
+	gv_scan_engine_set_classifier(engine, &none);
+	int ret = gv_scan_message(engine, pool, msg, len, NULL, &r, error_r);
+	if (ret == 1) {
+		struct gv_learn_vec v;
+		gv_learn_features(pool, r, 20, &v);
+		ret = gv_learn_db_put(d, msg, len, c, &v, error_r);
+		if (ret == 1 && gv_learn_db_retrain(d, NULL, error_r) < 0)
+			ret = -1;
+	}
+	gv_pool_free(&pool);
+	return ret;
+}

@@ -120,6 +120,13 @@ int gv_learn_db_counts(struct gv_learn_db *db, size_t counts[GV_CLASS_COUNT],
 int64_t gv_learn_db_retrain(struct gv_learn_db *db,
 			    const struct gv_learn_params *p,
 			    const char **error_r);
+/* Feedback from a person (e.g. a quarantined message released: ham):
+ * scans msg with engine, stores it under class c and retrains. 1 learned
+ * (new model stored), 0 already known with that label, -1 error. The
+ * engine's classifier hook is cleared (features come from rules only). */
+int gv_learn_feedback(struct gv_learn_db *db, struct gv_scan_engine *engine,
+		      const unsigned char *msg, size_t len,
+		      enum gv_learn_class c, const char **error_r);
 /* Loads the newest model; 1 ok, 0 none yet, -1 error. */
 int gv_learn_db_load_model(struct gv_learn_db *db, struct gv_learn_model **m_r,
 			   int64_t *version_r, const char **error_r);

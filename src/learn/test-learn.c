@@ -243,6 +243,38 @@ static void test_hook_findings(void **state)
 	gv_pool_free(&pool);
 }
 
+static void test_release_feedback(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	snprintf(path, sizeof(path), "%s/feedback.db", f->dir);
+	struct gv_learn_db *db;
+	const char *err;
+	assert_int_equal(gv_learn_db_open(path, &db, &err), 1);
+	/* a message first learned as phishing is released from quarantine */
+	assert_int_equal(gv_learn_feedback(db, f->engine, (const unsigned char *)phish[0],
+					   strlen(phish[0]), GV_CLASS_PHISHING, &err), 1);
+	assert_int_equal(gv_learn_feedback(db, f->engine, (const unsigned char *)ham[0],
+					   strlen(ham[0]), GV_CLASS_HAM, &err), 1);
+	int64_t v1, v2;
+	struct gv_learn_model *m;
+	assert_int_equal(gv_learn_db_load_model(db, &m, &v1, &err), 1);
+	gv_learn_model_free(&m);
+	assert_int_equal(gv_learn_feedback(db, f->engine, (const unsigned char *)phish[0],
+					   strlen(phish[0]), GV_CLASS_HAM, &err), 1);
+	size_t counts[GV_CLASS_COUNT];
+	gv_learn_db_counts(db, counts, &err);
+	assert_int_equal(counts[GV_CLASS_PHISHING], 0);
+	assert_int_equal(counts[GV_CLASS_HAM], 2);
+	assert_int_equal(gv_learn_db_load_model(db, &m, &v2, &err), 1);
+	assert_true(v2 > v1);
+	gv_learn_model_free(&m);
+	/* the same release again changes nothing */
+	assert_int_equal(gv_learn_feedback(db, f->engine, (const unsigned char *)phish[0],
+					   strlen(phish[0]), GV_CLASS_HAM, &err), 0);
+	gv_learn_db_close(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_model_size_bounded),
 		cmocka_unit_test(test_store_roundtrip),
 		cmocka_unit_test(test_hook_findings),
+		cmocka_unit_test(test_release_feedback),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
