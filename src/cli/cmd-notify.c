@@ -238,7 +238,7 @@ int gv_cmd_notify(int argc, char **argv)
 		alerts = gv_alerts_new(&ac);
 	int64_t day = (int64_t)time(NULL) / 86400 * 86400;
 	char key[700], title[300];
-	snprintf(title, sizeof(title), "Security notice about campaign %s",
+	snprintf(title, sizeof(title), "messages of campaign %s reached you",
 		 campaign ? campaign : "(list)");
 	unsigned sent = 0, dup = 0;
 	for (size_t i = 0; i < r.n; i++) {

@@ -206,6 +206,46 @@ void sink_syslog(struct gv_alerts *a, const struct gv_alert *al,
 	(void)a;
 }
 
+/* Subject text: ASCII as is, else one RFC 2047 encoded word (base64). */
+static void subject_put(struct gv_buf *b, const char *prefix, const char *text)
+{
+	char full[600];
+	snprintf(full, sizeof(full), "%s%s", prefix, text);
+	bool ascii = true;
+	for (const char *p = full; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			ascii = false;
+	if (ascii) {
+		gv_buf_printf(b, "Subject: %s\n", full);
+		return;
+	}
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	/* encoded words of at most 45 bytes (75 chars), split between
+	 * UTF-8 characters, folded onto continuation lines */
+	const unsigned char *p = (const unsigned char *)full;
+	size_t n = strlen(full);
+	gv_buf_printf(b, "Subject:");
+	for (size_t start = 0; start < n;) {
+		size_t end = start + 45 < n ? start + 45 : n;
+		while (end < n && end > start + 1 && (p[end] & 0xc0) == 0x80)
+			end--;
+		gv_buf_printf(b, "%s=?UTF-8?B?", start ? "\n " : " ");
+		for (size_t i = start; i < end; i += 3) {
+			unsigned v = (unsigned)p[i] << 16 |
+				     (i + 1 < end ? (unsigned)p[i + 1] << 8 : 0) |
+				     (i + 2 < end ? p[i + 2] : 0);
+			char q[4] = { b64[v >> 18 & 63], b64[v >> 12 & 63],
+				      i + 1 < end ? b64[v >> 6 & 63] : '=',
+				      i + 2 < end ? b64[v & 63] : '=' };
+			gv_buf_append(b, q, 4);
+		}
+		gv_buf_printf(b, "?=");
+		start = end;
+	}
+	gv_buf_printf(b, "\n");
+}
+
 static bool addr_ok(const char *s)
 {
 	size_t at = 0, n = 0;
@@ -251,11 +291,14 @@ char *mail_render(struct gv_alerts *a, const struct gv_alert *al,
 	clean(title, sizeof(title), al->title);
 	gv_buf_printf(&b, "From: Geneva <%s>\nTo: <%s>\n", a->cfg.mail_from,
 		      rcpt);
-	if (user)
-		gv_buf_printf(&b, "Subject: Security notice: %s\n", title);
-	else
-		gv_buf_printf(&b, "Subject: [Geneva %s] %s\n",
-			      gv_severity_name(al->severity), title);
+	if (user) {
+		subject_put(&b, "Security notice: ", title);
+	} else {
+		char pre[64];
+		snprintf(pre, sizeof(pre), "[Geneva %s] ",
+			 gv_severity_name(al->severity));
+		subject_put(&b, pre, title);
+	}
 	gv_buf_printf(&b, "Date: %s\nMessage-ID: <%s.%s@geneva.invalid>\n"
 		      "Auto-Submitted: auto-generated\nX-Geneva-Alert-Id: %s\n"
 		      "MIME-Version: 1.0\n"

@@ -322,6 +322,9 @@ static void test_dedup_and_rate(void **state)
 	assert_int_equal(gv_alert_emit(a, &al, &err), 1);
 	assert_int_equal(gv_read_file(out, 1 << 20, &data, &len, &trunc, &err), 1);
 	assert_non_null(strstr((const char *)data, "Your mailbox fr?nk was"));
+	/* non-ASCII subject: one RFC 2047 word ("Security notice: " …) */
+	assert_non_null(strstr((const char *)data,
+			       "Subject: =?UTF-8?B?U2VjdXJpdHkgbm90aWNlOiBN"));
 	gv_free(data);
 	gv_alerts_free(&a);
 }
