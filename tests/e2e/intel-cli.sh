@@ -16,7 +16,7 @@ fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..9"
+echo "1..10"
 
 db=$tmp/intel.db
 "$geneva" intel import --quiet --db "$db" "$shared/corpora/threat_intel" \
@@ -97,4 +97,15 @@ set -e
 check "one changed byte makes verify fail (exit 1)" "[ $rc -eq 1 ]"
 check "keygen makes a private secret key" \
 	"[ \"\$(stat -c %a '$tmp/org.sec')\" = 600 ]"
+# A MISP feed directory: manifest.json + one file per event + hashes.csv;
+# the event file is imported, the manifest and the hash list are not.
+mkdir -p "$tmp/feed"
+cp "$shared/corpora/threat_intel/misp/pymisp_tests/reportlab_testfiles/long_event.json" \
+	"$tmp/feed/5a0b4a09-0c54-4d4a-9f2d-4b3b950d210f.json"
+echo '{"5a0b4a09-0c54-4d4a-9f2d-4b3b950d210f": {"info": "x", "timestamp": "1"}}' \
+	>"$tmp/feed/manifest.json"
+echo 'a1b2c3d4,5a0b4a09-0c54-4d4a-9f2d-4b3b950d210f' >"$tmp/feed/hashes.csv"
+"$geneva" intel import --quiet --db "$tmp/feed.db" "$tmp/feed" >"$tmp/feed.txt"
+check "a MISP feed directory imports its event files only" \
+	"grep -q '^files 1 (skipped 0, refused 0)' '$tmp/feed.txt' && ! grep -q 'indicators new 0 ' '$tmp/feed.txt'"
 exit $fail
