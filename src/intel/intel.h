@@ -174,7 +174,7 @@ struct gv_intel_recorder_settings {
 	struct gv_intel_store_settings store;
 	const char *journal_dir; /* required: where unreachable-store events go */
 	size_t queue_size; /* events in memory; 0: 4096 */
-	size_t batch_size; /* events per transaction; 0: 512 */
+	size_t batch_size; /* events per transaction; 0: 2048 */
 	unsigned retry_ms; /* reconnect interval while down; 0: 1000 */
 };
 

@@ -285,7 +285,7 @@ int gv_intel_recorder_start(const struct gv_intel_recorder_settings *set,
 	if (r->set.queue_size == 0)
 		r->set.queue_size = 4096;
 	if (r->set.batch_size == 0)
-		r->set.batch_size = 512;
+		r->set.batch_size = 2048;
 	r->cap = r->set.queue_size;
 	if (intel_journal_open(&r->journal, r->journal_dir, error_r) < 0) {
 		static __thread char buf[4300];
