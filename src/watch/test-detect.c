@@ -17,6 +17,7 @@ struct got {
 	struct gv_watch_finding last[16];
 	char keys[16][256];
 	char ips[16][64];
+	char clients[16][64];
 };
 
 static void on_finding(void *ctx, const struct gv_watch_finding *f)
@@ -26,6 +27,8 @@ static void on_finding(void *ctx, const struct gv_watch_finding *f)
 		g->last[g->n] = *f;
 		snprintf(g->keys[g->n], sizeof(g->keys[0]), "%s", f->dedup_key);
 		snprintf(g->ips[g->n], sizeof(g->ips[0]), "%s", f->rip);
+		snprintf(g->clients[g->n], sizeof(g->clients[0]), "%s",
+			 f->client);
 	}
 	g->n++;
 }
@@ -208,6 +211,30 @@ static void test_window_and_hours(void **state)
 	gv_watch_free(&w);
 }
 
+/* imap_id_log lines name the client: a known IP with a new client is
+ * flagged (and raises the severity). */
+static void test_new_client(void **state)
+{
+	(void)state;
+	struct got g = { 0 };
+	struct gv_watch *w = gv_watch_new(NULL, on_finding, &g);
+	gv_watch_set_ref_time(w, REF);
+	login(w, "09:00:00", "ivy", "10.6.6.6", "c1");
+	feed(w, "Nov 26 09:00:00 imap(ivy)<1><c1>: Info: ID sent: "
+	     "name=Thunderbird, version=115.3");
+	logout(w, "09:00:01", "ivy", "c1", 2);
+	login(w, "10:00:00", "ivy", "10.6.6.6", "c2");
+	feed(w, "Nov 26 10:00:00 imap(ivy)<1><c2>: Info: ID sent: "
+	     "name=imapsync, version=2.229");
+	logout(w, "10:00:05", "ivy", "c2", 900);
+	assert_int_equal(g.n, 1);
+	assert_true(g.last[0].new_client);
+	assert_false(g.last[0].new_ip);
+	assert_string_equal(g.clients[0], "imapsync 2.229");
+	assert_int_equal(g.last[0].severity, 3); /* unknown size: medium +1 */
+	gv_watch_free(&w);
+}
+
 static void test_whole_unknown_size(void **state)
 {
 	(void)state;
@@ -234,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_and_new_ip),
 		cmocka_unit_test(test_normal_and_ignored),
 		cmocka_unit_test(test_window_and_hours),
+		cmocka_unit_test(test_new_client),
 		cmocka_unit_test(test_whole_unknown_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,6 +111,8 @@ struct gv_watch_finding {
 	const char *dedup_key; /* stable across restarts and replays */
 };
 
+/* Called for each finding; f and its strings are valid only during the
+ * call (they point into the session, which may end right after). */
 typedef void gv_watch_finding_fn(void *ctx, const struct gv_watch_finding *f);
 
 struct gv_watch_stats {
