@@ -24,6 +24,7 @@
 #include "util/util.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static char first_user[128] = "user:user0@corp.example"; /* neighbors root */
 
 static uint32_t rnd(uint32_t n)
 {
@@ -62,6 +63,8 @@ static void make(struct gv_pool *p, struct gv_intel_event *ev, uint64_t i,
 		r[k] = gv_psprintf(p, "user%u@corp.example", skew(20000));
 	ev->envelope_rcpts = r;
 	ev->n_envelope_rcpts = nr;
+	if (i == 0)
+		snprintf(first_user, sizeof(first_user), "user:%s", r[0]);
 	uint32_t roll = rnd(100);
 	ev->action = roll < 20 ? GV_ACT_QUARANTINE :
 		     roll < 30 ? GV_ACT_REJECT :
@@ -249,8 +252,7 @@ int main(int argc, char **argv)
 		       report_ms(st, GV_REPORT_MALWARE, NULL),
 		       report_ms(st, GV_REPORT_CAMPAIGNS, NULL),
 		       report_ms(st, GV_REPORT_RECOMMENDATIONS, NULL),
-		       report_ms(st, GV_REPORT_NEIGHBORS,
-				 "user:user0@corp.example"));
+		       report_ms(st, GV_REPORT_NEIGHBORS, first_user));
 	gv_intel_store_close(&st);
 	return 0;
 }
