@@ -12,19 +12,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct gv_intel_store *store;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *err;
-	if (store == NULL) {
-		struct gv_intel_store_settings s = { .uri = "sqlite::memory:" };
-		if (gv_intel_store_open(&s, &store, &err) < 0)
-			gv_fatal("store: %s", err);
-		gv_log_set_level(GV_LOG_ERROR);
-	}
 	if (size == 0)
 		return 0;
+	/* A fresh in-memory store per input keeps runs independent. */
+	struct gv_intel_store *store;
+	struct gv_intel_store_settings s = { .uri = "sqlite::memory:" };
+	if (gv_intel_store_open(&s, &store, &err) < 0)
+		gv_fatal("store: %s", err);
+	gv_log_set_level(GV_LOG_ERROR);
 	static const char *const names[] = { "fuzz.json", "fuzz.csv",
 					     "fuzz.txt" };
 	const char *name = names[data[0] % 3];
@@ -43,5 +41,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gv_intel_index_lookup(ix, GV_ENT_URL, "http://a.example/x", &hit);
 	gv_intel_index_lookup(ix, GV_ENT_SENDER, "x@a.example", &hit);
 	gv_intel_index_unref(&ix);
+	gv_intel_store_close(&store);
 	return 0;
 }
