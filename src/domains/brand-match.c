@@ -345,6 +345,26 @@ static bool is_boundary(char c)
 	return c == '-' || (c >= '2' && c <= '9');
 }
 
+/* true when text[from, to) is one or more phishing keywords joined by
+ * hyphens ("account-verify"); false when empty */
+static bool all_keywords(const struct query *q, size_t from, size_t to)
+{
+	const char *t = q->text;
+	bool any = false;
+	while (from < to) {
+		size_t e = from;
+		while (e < to && t[e] != '-')
+			e++;
+		if (e > from) {
+			if (!gv_strset_has(&q->idx->keywords, t + from, e - from))
+				return false;
+			any = true;
+		}
+		from = e + 1;
+	}
+	return any;
+}
+
 /* A side of a brand inside a label is harmless to accept when it is empty,
  * separated by a hyphen or digit, a phishing keyword, "www" or the brand's
  * own suffix (paypalcom). */
@@ -360,7 +380,7 @@ static bool side_ok(const struct query *q, const struct brand *br,
 	if ((n == 3 && memcmp(t + from, "www", 3) == 0) ||
 	    (n == strlen(br->suffix) && memcmp(t + from, br->suffix, n) == 0))
 		return true;
-	return gv_strset_has(&q->idx->keywords, t + from, n);
+	return all_keywords(q, from, to);
 }
 
 static unsigned score_sub(const struct query *q, const struct cand *c,
@@ -376,14 +396,11 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 	 * free, live): 4 letters need a phishing keyword next to it, up to
 	 * GV_DISTINCT_BRAND both sides must be clean, longer brands one side; a
 	 * near miss (distance 1) always needs both. */
-	if (m == 4) {
-		size_t s1 = c->ws > ls && t[c->ws - 1] == '-' ? 1 : 0;
-		size_t s2 = c->we < le && t[c->we] == '-' ? 1 : 0;
-		bool kw = (c->ws > ls && gv_strset_has(&q->idx->keywords, t + ls, c->ws - ls - s1)) ||
-			  (c->we < le && gv_strset_has(&q->idx->keywords, t + c->we + s2, le - c->we - s2));
-		if (!kw || !lok || !rok)
-			return 0;
-	}
+	if (m == 4 && !((c->ws > ls && all_keywords(q, ls, c->ws)) ||
+			(c->we < le && all_keywords(q, c->we, le))))
+		return 0;
+	if (m == 4 && !(lok && rok))
+		return 0;
 	bool one_side = m >= GV_VERY_LONG_BRAND || (m >= GV_DISTINCT_BRAND && c->dist == 0);
 	if (one_side ? !(lok || rok) : !(lok && rok))
 		return 0;
@@ -391,9 +408,11 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 	 * only, see gv_domains_limits.min_score */
 	unsigned plain = m >= GV_VERY_LONG_BRAND ? 70
 			 : (m >= GV_DISTINCT_BRAND ? 70 : 60) - 10 * c->dist;
+	bool kw = (c->ws == ls || all_keywords(q, ls, c->ws)) &&
+		  (c->we == le || all_keywords(q, c->we, le));
 	if (c->label + 1 < q->n_labels) {
 		*t_r = GV_TECH_BRAND_IN_SUBDOMAIN;
-		return plain;
+		return kw ? 80 - 10 * c->dist : plain;
 	}
 	size_t rn = le - c->we;
 	if (c->ws == ls && rn > 0 && rn <= 2 && t[le - 1] == 's' &&
@@ -407,10 +426,7 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 		*t_r = GV_TECH_VARIOUS;
 		return 80 - 10 * c->dist;
 	}
-	size_t s1 = c->ws > ls && t[c->ws - 1] == '-' ? 1 : 0;
-	size_t s2 = c->we < le && t[c->we] == '-' ? 1 : 0;
-	if ((c->ws == ls || gv_strset_has(&q->idx->keywords, t + ls, c->ws - ls - s1)) &&
-	    (c->we == le || gv_strset_has(&q->idx->keywords, t + c->we + s2, le - c->we - s2))) {
+	if (kw) {
 		*t_r = GV_TECH_DICTIONARY;
 		return 85 - 10 * c->dist;
 	}

@@ -88,6 +88,8 @@ static void test_typo_techniques(void **state)
 		{ "paypalcom.com", "paypal.com", GV_TECH_VARIOUS },
 		{ "paypal-login.com", "paypal.com", GV_TECH_DICTIONARY },
 		{ "secure-paypal.net", "paypal.com", GV_TECH_DICTIONARY },
+		{ "paypal-account-verify.xyz", "paypal.com", GV_TECH_DICTIONARY },
+		{ "login-paypal.example.net", "paypal.com", GV_TECH_BRAND_IN_SUBDOMAIN },
 		{ "myetherwallet-cpt.space", "myetherwallet.com", GV_TECH_BRAND_IN_LABEL },
 		{ "login.paypal.com.evil.ru", "paypal.com", GV_TECH_BRAND_IN_SUBDOMAIN },
 		{ "myehterwaltet.com", "myetherwallet.com", GV_TECH_NONE },
