@@ -356,7 +356,11 @@ static bool all_keywords(const struct query *q, size_t from, size_t to)
 		while (e < to && t[e] != '-')
 			e++;
 		if (e > from) {
-			if (!gv_strset_has(&q->idx->keywords, t + from, e - from))
+			/* a keyword or its plural (wallets, tokens) */
+			size_t n = e - from;
+			if (!gv_strset_has(&q->idx->keywords, t + from, n) &&
+			    !(n > 3 && t[e - 1] == 's' &&
+			      gv_strset_has(&q->idx->keywords, t + from, n - 1)))
 				return false;
 			any = true;
 		}

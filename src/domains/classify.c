@@ -46,13 +46,14 @@ enum gv_domain_technique gv_domain_technique_parse(const char *name)
 /* Words phishers put next to a brand (and dnstwist's dictionary technique
  * uses when given no dictionary). Lowercase ASCII. */
 const char *const gv_keywords[] = {
-	"account", "accounts", "activate", "activation", "airdrop", "alert",
-	"auth", "billing", "bonus", "claim", "confirm", "customer", "dapp",
-	"dashboard", "gift", "giveaway", "helpdesk", "invoice", "login",
-	"logon", "official", "online", "payment", "portal", "promo",
+	"access", "account", "activate", "activation", "airdrop", "alert",
+	"app", "auth", "billing", "bonus", "claim", "confirm", "connect",
+	"customer", "dapp", "dashboard", "download", "gift", "giveaway",
+	"help", "helpdesk", "import", "install", "invoice", "login", "logon",
+	"mobile", "official", "online", "payment", "portal", "promo",
 	"recover", "recovery", "refund", "register", "reset", "restore",
-	"reward", "rewards", "secure", "security", "service", "services",
-	"signin", "support", "token", "unlock", "update", "validate",
+	"reward", "secure", "security", "service", "signin", "support",
+	"sync", "ticket", "token", "unlock", "update", "validate",
 	"validation", "verify", "verification", "wallet", "webmail", "www",
 	NULL
 };
