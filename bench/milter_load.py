@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """SMTP load generator for bench/milter.sh.
 
-  milter_load.py PORT CONC TOTAL MSG_DIR [MILTER_PID]
+  milter_load.py PORT CONC TOTAL MSG_DIR [MILTER_PID [RATE]]
 
 CONC persistent SMTP sessions send TOTAL messages (drawn in turn from the
 .eml files in MSG_DIR) to 127.0.0.1:PORT. Per message it times the
 end-of-data reply (the step a milter adds to: Postfix answers only after
 the milter's end-of-message reply) and the whole MAIL..DATA transaction.
 With MILTER_PID it samples the RSS of that process and its children every
-50 ms. Prints one JSON object.
+50 ms. With RATE > 0 (messages/s) message i is not sent before
+t0 + i/RATE (an open-loop, unsaturated load: latency without queueing);
+otherwise every session sends as fast as it can (saturation: throughput).
+Prints one JSON object.
 """
 import json
 import os
@@ -55,9 +58,11 @@ def rss_kb(pid):
 def main():
     port, conc, total, msg_dir = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     pid = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    rate = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
     msgs = load_msgs(msg_dir)
     lock = threading.Lock()
     state = {"next": 0}
+    start = {"t": time.perf_counter() + 0.5}
     eod, whole, codes = [], [], {}
     peak = {"rss": 0, "sessions_rss": 0}
     stop = threading.Event()
@@ -81,6 +86,10 @@ def main():
             if i < 0:
                 break
             data = msgs[i % len(msgs)]
+            if rate > 0:
+                delay = start["t"] + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
             t0 = time.perf_counter()
             s.mail("bench@example.org")
             s.rcpt(("alice", "bob", "carol")[i % 3] + "@e2e.test")
@@ -115,6 +124,7 @@ def main():
     if pid:
         threading.Thread(target=sampler, daemon=True).start()
     t0 = time.perf_counter()
+    start["t"] = t0 + 0.5
     th = [threading.Thread(target=session) for _ in range(conc)]
     for t in th:
         t.start()

@@ -20,12 +20,15 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -114,6 +117,30 @@ static void fix_unix_socket(const struct run *r)
 	chmod(p, 0660);
 }
 
+/* libmilter writes a reply as several small messages (each header change,
+ * then the verdict) and Postfix sends several without waiting: with
+ * Nagle's algorithm against delayed ACKs that cost 40 ms per message on
+ * loopback (measured: end-of-data p50 +44 ms while the milter itself took
+ * 0.4 ms). libmilter gives no access to its sockets, but on Linux accepted
+ * sockets inherit TCP_NODELAY from the listener, which is the only
+ * listening socket this process has right after smfi_opensocket. */
+static void nodelay_on_listener(void)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		int on = 0;
+		socklen_t len = sizeof(on);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on ||
+		    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		on = 1;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+			gv_log(GV_LOG_WARN, "event=nodelay_failed fd=%d", fd);
+	}
+}
+
 static void *reload_thread(void *arg)
 {
 	struct gv_milter_state *st = arg;
@@ -180,6 +207,7 @@ static int worker(const struct run *r)
 		usleep(200 * 1000);
 	}
 	fix_unix_socket(r);
+	nodelay_on_listener();
 	if (drop_privileges(r, &err) < 0) {
 		gv_log(GV_LOG_ERROR, "event=start_failed error=\"%s\"", err);
 		return 2;
