@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "domains/domains-private.h"
@@ -275,6 +276,47 @@ static void test_osa_banded(void **state)
 	}
 }
 
+static const char *const mt_names[] = {
+	"paypa1.com", "example.com", "login.paypal.com.evil.ru", "xn--pypal-4ve.com",
+	"micros0ft-support.com", "myehterwaltet.com", "pay.pal.com", "bad..name",
+	"c00cl.lu", "wikipedia.org",
+};
+
+static void *mt_worker(void *arg)
+{
+	int *rc = arg;
+	for (int round = 0; round < 2000; round++)
+		for (size_t i = 0; i < GV_ARRAY_LEN(mt_names); i++) {
+			struct gv_brand_match m;
+			int r = gv_brand_index_match(idx, mt_names[i], strlen(mt_names[i]), &m);
+			if (r != rc[i])
+				rc[GV_ARRAY_LEN(mt_names)] = 1;
+		}
+	return NULL;
+}
+
+/* Many threads on one built index give the single-threaded answers. */
+static void test_threads(void **state)
+{
+	(void)state;
+	int want[GV_ARRAY_LEN(mt_names) + 1];
+	for (size_t i = 0; i < GV_ARRAY_LEN(mt_names); i++) {
+		struct gv_brand_match m;
+		want[i] = gv_brand_index_match(idx, mt_names[i], strlen(mt_names[i]), &m);
+	}
+	pthread_t th[4];
+	int rcs[4][GV_ARRAY_LEN(mt_names) + 1];
+	for (int t = 0; t < 4; t++) {
+		memcpy(rcs[t], want, sizeof(want));
+		rcs[t][GV_ARRAY_LEN(mt_names)] = 0;
+		assert_int_equal(pthread_create(&th[t], NULL, mt_worker, rcs[t]), 0);
+	}
+	for (int t = 0; t < 4; t++) {
+		pthread_join(th[t], NULL);
+		assert_int_equal(rcs[t][GV_ARRAY_LEN(mt_names)], 0);
+	}
+}
+
 static void test_permute(void **state)
 {
 	(void)state;
@@ -325,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_key_fast_path),
 		cmocka_unit_test(test_osa_banded),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_permute),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
