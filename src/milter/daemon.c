@@ -148,8 +148,11 @@ static void *reload_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	for (;;) {
-		int sig;
-		if (sigwait(&set, &sig) != 0)
+		/* wake at least once a second to free retired generations */
+		struct timespec tick = { .tv_sec = 1 };
+		int sig = sigtimedwait(&set, NULL, &tick);
+		gv_milter_gen_reap(st);
+		if (sig != SIGUSR1)
 			continue;
 		uint64_t t0 = gv_now_ms();
 		struct gv_milter_gen *g;
@@ -229,6 +232,11 @@ static int worker(const struct run *r)
 	gv_log(GV_LOG_INFO, "event=ready socket=%s user=%s scanners=%zu max_message=%zu ms=%llu",
 	       r->socket, r->drop ? r->pw.pw_name : "(unchanged)", g->n,
 	       g->max_message, (unsigned long long)(gv_now_ms() - t0));
+	uint64_t budget = gv_scan_config_limits(gv_scan_engine_config(g->engines[0]))->time_budget_ms;
+	if (g->cfg->queue_timeout_ms + budget >= 300000)
+		gv_log(GV_LOG_WARN, "event=config_warning queue_timeout_ms=%u time_budget_ms=%llu"
+		       " reason=\"their sum reaches Postfix's default milter_content_timeout (300 s)\"",
+		       g->cfg->queue_timeout_ms, (unsigned long long)budget);
 	int rc = smfi_main();
 	/* stopped accepting; let the sessions in flight finish */
 	uint64_t until = gv_now_ms() + (uint64_t)r->grace_s * 1000;

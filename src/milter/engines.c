@@ -6,6 +6,7 @@
  * session holding it lets go.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +39,10 @@ int gv_milter_gen_build(const char *config_path, const char *socket_override,
 	g->n = g->cfg->scanners ? g->cfg->scanners : (size_t)(cpus > 0 ? cpus : 1);
 	g->engines = gv_calloc(g->n, sizeof(*g->engines));
 	g->busy = gv_calloc(g->n, sizeof(bool));
+	/* sequentially, on purpose: engine set-up and tear-down touch
+	 * process-wide library state that is not thread-safe (YARA's
+	 * yr_initialize/yr_finalize counter), so every engine is built and
+	 * freed by one thread at a time (see gv_milter_gen_reap) */
 	for (size_t i = 0; i < g->n; i++)
 		if (gv_scan_engine_load(config_path, &g->engines[i], error_r) < 0) {
 			gen_free(g);
@@ -51,6 +56,13 @@ int gv_milter_gen_build(const char *config_path, const char *socket_override,
 	return 1;
 }
 
+/* Caller holds st->lock. */
+static void retire(struct gv_milter_state *st, struct gv_milter_gen *g)
+{
+	g->next_dead = st->graveyard;
+	st->graveyard = g;
+}
+
 void gv_milter_gen_install(struct gv_milter_state *st, struct gv_milter_gen *gen)
 {
 	pthread_mutex_lock(&st->lock);
@@ -58,10 +70,23 @@ void gv_milter_gen_install(struct gv_milter_state *st, struct gv_milter_gen *gen
 	gen->id = ++st->next_id;
 	gen->refs = 1;
 	st->current = gen;
-	bool free_old = old && --old->refs == 0;
+	if (old && --old->refs == 0)
+		retire(st, old);
 	pthread_mutex_unlock(&st->lock);
-	if (free_old)
-		gen_free(old);
+}
+
+void gv_milter_gen_reap(struct gv_milter_state *st)
+{
+	pthread_mutex_lock(&st->lock);
+	struct gv_milter_gen *g = st->graveyard;
+	st->graveyard = NULL;
+	pthread_mutex_unlock(&st->lock);
+	while (g != NULL) {
+		struct gv_milter_gen *next = g->next_dead;
+		gv_log(GV_LOG_INFO, "event=generation_retired generation=%u", g->id);
+		gen_free(g);
+		g = next;
+	}
 }
 
 struct gv_milter_gen *gv_milter_gen_get(struct gv_milter_state *st)
@@ -77,13 +102,13 @@ void gv_milter_gen_put(struct gv_milter_state *st, struct gv_milter_gen *gen)
 {
 	if (gen == NULL)
 		return;
+	/* the last user only retires it: freeing engines is left to the
+	 * reload thread (gv_milter_gen_reap), never done on a session's
+	 * answer path nor concurrently with a build */
 	pthread_mutex_lock(&st->lock);
-	bool last = --gen->refs == 0;
+	if (--gen->refs == 0)
+		retire(st, gen);
 	pthread_mutex_unlock(&st->lock);
-	if (last) {
-		gv_log(GV_LOG_INFO, "event=generation_retired generation=%u", gen->id);
-		gen_free(gen);
-	}
 }
 
 int gv_milter_engine_acquire(struct gv_milter_state *st, struct gv_milter_gen *gen,

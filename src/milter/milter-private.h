@@ -21,12 +21,14 @@ struct gv_milter_gen {
 	size_t n;
 	struct gv_scan_engine **engines;
 	bool *busy;
+	struct gv_milter_gen *next_dead; /* in state->graveyard */
 };
 
 struct gv_milter_state {
 	pthread_mutex_t lock;  /* guards gens, busy flags and refs */
 	pthread_cond_t freed;  /* an engine was returned */
 	struct gv_milter_gen *current;
+	struct gv_milter_gen *graveyard; /* unreferenced, waiting to be freed */
 	unsigned next_id;
 	const char *config_path;
 	struct gv_quarantine *store;
@@ -40,7 +42,11 @@ int gv_milter_gen_build(const char *config_path, const char *socket_override,
 			struct gv_milter_gen **gen_r, const char **error_r);
 /* Installs gen as current (the old one is freed once unreferenced). */
 void gv_milter_gen_install(struct gv_milter_state *st, struct gv_milter_gen *gen);
-/* A reference to the current generation / drop one. */
+/* Frees the retired generations. Only the thread that builds generations
+ * calls it (engine set-up and tear-down are not thread-safe). */
+void gv_milter_gen_reap(struct gv_milter_state *st);
+/* A reference to the current generation / drop one (the last drop of a
+ * replaced generation retires it for gv_milter_gen_reap). */
 struct gv_milter_gen *gv_milter_gen_get(struct gv_milter_state *st);
 void gv_milter_gen_put(struct gv_milter_state *st, struct gv_milter_gen *gen);
 /* Borrows a free engine of gen, waiting up to timeout_ms. 1 with *slot_r,

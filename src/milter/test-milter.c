@@ -205,7 +205,10 @@ static void test_generations(void **state)
 	gv_pool_free(&pool);
 	gv_milter_engine_release(&st, held, b);
 	gv_milter_engine_release(&st, held, c);
-	gv_milter_gen_put(&st, held); /* last reference: g1 is freed (ASan checks) */
+	gv_milter_gen_put(&st, held); /* last reference: g1 is retired... */
+	assert_ptr_equal(st.graveyard, g1);
+	gv_milter_gen_reap(&st);      /* ...and freed here (ASan checks) */
+	assert_null(st.graveyard);
 	gv_milter_gen_put(&st, fresh);
 	assert_ptr_equal(st.current, g2);
 	assert_int_equal(g2->refs, 1);

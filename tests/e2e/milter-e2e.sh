@@ -12,8 +12,13 @@
 #   one event=message log line per message, with its Postfix queue id
 #   SIGHUP during an open SMTP session -> new rules for new mail, the open
 #                                 session finishes on the old generation
+#   reload to quarantine_mode hold + max_message_bytes 1000 -> 552 5.3.4 for
+#                                 a bigger message (logged reason), the lure
+#                                 held in Postfix's hold queue and stored
 #   SIGKILL of the worker      -> the supervisor restarts it, mail flows
 #   SIGTERM                    -> graceful stop (event=stopped), exit 0
+#   background mode            -> detaches, pidfile, removed on SIGTERM
+#   milter down                -> Postfix tempfails (milter_default_action)
 #
 # usage: milter-e2e.sh GENEVA_BINARY   (root: Postfix and the privilege drop)
 set -eu
@@ -44,27 +49,28 @@ SMTP_PORT=$(free_port)
 MILTER_PORT=$(free_port)
 SOCK="inet:$MILTER_PORT@127.0.0.1"
 pf_setup "$T" "$SMTP_PORT" "inet:127.0.0.1:$MILTER_PORT"
-mkconfig() { # $1 = extra policy/milter yaml appended
+mkconfig() { # $1 = a policy section replacing the shipped one, $2 = more milter keys
 	if [ -z "${1:-}" ]; then
 		cat "$SRC/config/geneva.yaml" > "$T/geneva.yaml"
-	else # the extra text brings its own policy section
+	else
 		sed '/^policy:/,$d' "$SRC/config/geneva.yaml" > "$T/geneva.yaml"
+		printf '%s\n' "$1" >> "$T/geneva.yaml"
 	fi
 	cat >> "$T/geneva.yaml" <<EOF
 milter:
   scanners: 2
   subject_prefix: "[SUSPICIOUS] "
+${2:-}
 quarantine:
   dir: $T/quarantine
   sendmail: $T/sendmail
 EOF
-	[ -z "${1:-}" ] || printf '%s\n' "$1" >> "$T/geneva.yaml"
 }
 mkconfig
 chmod 644 "$T/geneva.yaml"
 pf_start
 gv_start "$T/geneva.yaml" "$SOCK"
-echo "1..13"
+echo "1..15"
 
 # send FILE RCPT [extra swaks args] -> prints the final reply line
 send() {
@@ -204,7 +210,28 @@ else
 	not_ok "SIGHUP reload without dropping sessions" "slow: $(cat "$T/slow.out")" "reply: $r" \
 		"$(grep -E 'reload|slow' "$T/milter.log" | tail -3)"
 fi
+
+# 10. by reload again: quarantine_mode hold and a 1000-byte cap
+mkconfig "" "$(printf '  quarantine_mode: hold\n  max_message_bytes: 1000')"
+kill -HUP "$GV_PID"
+i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=3' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
+r_big=$(send "$SRC/samples/01-newsletter.eml" alice@e2e.test)
+r_hold=$(send "$PHISH" bob@e2e.test)
+QH=$(echo "$r_hold" | qid_of)
+sleep 1
+if echo "$r_big" | grep -q '552 5.3.4' &&
+	grep -q 'action=reject .*error="message larger than milter.max_message_bytes"' "$T/milter.log" &&
+	[ -n "$QH" ] && postqueue -c "$PF" -p | grep -q "^$QH!" &&
+	grep -q "event=message qid=$QH .*action=hold" "$T/milter.log" &&
+	"$GENEVA" quarantine --config "$T/geneva.yaml" --json list | grep -q "\"queue_id\":\"$QH\""; then
+	ok "oversize message rejected 552 with a logged reason; hold mode keeps it in Postfix's hold queue and the store"
+else
+	not_ok "oversize 552 and hold mode" "big: $r_big" "hold: $r_hold" "$(postqueue -c "$PF" -p | head -3)"
+fi
+postsuper -c "$PF" -d ALL hold >/dev/null 2>&1 || true
 mkconfig
+kill -HUP "$GV_PID"
+i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=4' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
 
 # 8. SIGKILL of the worker: the supervisor restarts it
 W=$(gv_worker_pid)
@@ -233,6 +260,18 @@ if [ "$rc" = 0 ] && grep -q 'event=stopped' "$T/milter.log" && grep -q 'event=sh
 else
 	not_ok "graceful stop" "exit $rc" "$(tail -3 "$T/milter.log")"
 fi
+
+# background mode: detaches, pidfile, SIGTERM through the pidfile removes it
+BG_PORT=$(free_port)
+rc=0
+"$GENEVA" milter --config "$T/geneva.yaml" --socket "inet:$BG_PORT@127.0.0.1" --pidfile "$T/bg.pid" || rc=$?
+i=0; while [ $i -lt 100 ] && [ ! -s "$T/bg.pid" ]; do sleep 0.1; i=$((i + 1)); done
+BG=$(cat "$T/bg.pid" 2>/dev/null || echo 0)
+alive=no; [ "$BG" != 0 ] && kill -0 "$BG" 2>/dev/null && alive=yes
+[ "$BG" != 0 ] && kill -TERM "$BG" 2>/dev/null || true
+i=0; while [ $i -lt 100 ] && [ -e "$T/bg.pid" ]; do sleep 0.1; i=$((i + 1)); done
+check "background mode: exit $rc, pidfile written, alive=$alive, pidfile removed on SIGTERM" \
+	[ "$rc" = 0 -a "$alive" = yes -a ! -e "$T/bg.pid" ]
 
 # 11. milter down: Postfix tempfails (milter_default_action = tempfail), nothing delivered unscanned
 r=$(send "$SRC/samples/01-newsletter.eml" alice@e2e.test)
