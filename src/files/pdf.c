@@ -126,6 +126,11 @@ static const unsigned char *next_stream(const unsigned char *p,
 		e = end;
 	*data_r = s;
 	*data_len_r = (size_t)(e - s);
+	/* The end of line before "endstream" is not part of the data. */
+	if (*data_len_r > 0 && s[*data_len_r - 1] == '\n')
+		(*data_len_r)--;
+	if (*data_len_r > 0 && s[*data_len_r - 1] == '\r')
+		(*data_len_r)--;
 	return e;
 }
 
