@@ -43,6 +43,7 @@ struct run {
 	char *qdir;           /* quarantine directory */
 	unsigned grace_s;
 	unsigned timeout_s;
+	pid_t supervisor;
 };
 
 static volatile sig_atomic_t got_hup, got_term, got_chld;
@@ -182,7 +183,6 @@ static int worker(const struct run *r)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
 
 	static struct gv_milter_state st;
 	pthread_mutex_init(&st.lock, NULL);
@@ -213,6 +213,13 @@ static int worker(const struct run *r)
 	nodelay_on_listener();
 	if (drop_privileges(r, &err) < 0) {
 		gv_log(GV_LOG_ERROR, "event=start_failed error=\"%s\"", err);
+		return 2;
+	}
+	/* after the drop: changing credentials clears the parent-death
+	 * signal. A supervisor already gone means nobody would restart us. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != r->supervisor) {
+		gv_log(GV_LOG_ERROR, "event=start_failed error=\"supervisor gone\"");
 		return 2;
 	}
 	if (gv_quarantine_open(r->qdir, &st.store, &err) < 0) {
@@ -397,7 +404,14 @@ int gv_milter_main(const struct gv_milter_options *o)
 		fprintf(stderr, "geneva: %s\n", err);
 		goto out;
 	}
-	/* the store belongs to the milter user (the CLI switches to it) */
+	/* the store belongs to the milter user (the CLI switches to it);
+	 * missing parents are created 0755 */
+	for (char *p = strchr(r.qdir + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(r.qdir, 0755) < 0 && errno != EEXIST)
+			fprintf(stderr, "geneva: %s: %s\n", r.qdir, strerror(errno));
+		*p = '/';
+	}
 	if (mkdir(r.qdir, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "geneva: %s: %s\n", r.qdir, strerror(errno));
 		goto out;
@@ -415,6 +429,7 @@ int gv_milter_main(const struct gv_milter_options *o)
 			goto out;
 		}
 	}
+	r.supervisor = getpid();
 	rv = supervise(&r);
 	if (!o->foreground)
 		unlink(pidfile);
