@@ -121,7 +121,8 @@ static void walk(struct gv_inputs *in, const char *path, int depth)
 		names[n++] = gv_strdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(char *), cmp_str);
 	/* a Maildir: messages live in cur/ and new/, tmp/ is in flight */
 	char sub[4096];
 	snprintf(sub, sizeof(sub), "%s/cur", path);

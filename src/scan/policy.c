@@ -54,7 +54,8 @@ void scan_policy_apply(const struct gv_scan_config *cfg,
 		if (strncmp(f->rule, "limit.", 6) == 0 && f->score >= 60)
 			r->partial = true;
 	}
-	qsort(r->findings, r->n_findings, sizeof(*r->findings), by_score);
+	if (r->n_findings > 1)
+		qsort(r->findings, r->n_findings, sizeof(*r->findings), by_score);
 	r->score = total;
 	enum gv_action a = GV_ACTION_ACCEPT;
 	if (total >= cfg->reject_at)
