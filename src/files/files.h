@@ -4,11 +4,12 @@
  * The MIME layer hands over the decoded bytes of each leaf part; this module
  * finds the true type (libmagic), checks the declared name and type, unpacks
  * archives in memory (libarchive and its own decoders for OLE2, PDF streams,
- * RTF objects, BinHex, uuencode, base64 mail, TNEF, SZDD), looks for Office
- * macros, PDF actions, HTML smuggling, runs YARA over every item, hashes
- * every item (SHA-256, MD5) and optionally asks clamd.
+ * RTF objects, BinHex, uuencode, base64 mail, TNEF, SZDD, OneNote, .lnk),
+ * looks for Office macros, PDF actions, HTML smuggling, runs YARA over every
+ * item, hashes every item (SHA-256, MD5) and optionally asks clamd.
  *
- * It never writes to disk, never runs a program and never resolves a name.
+ * It never writes to disk, never runs a program (libarchive filters that
+ * would are left out) and opens no connection except to a configured clamd.
  * Every limit hit is reported as a finding ("limit.*"), never silently as
  * clean. Rule ids and their default scores: docs/files.md. Score scale:
  * about 100 = certainly malicious, 60 = quarantine-worthy, 30 = suspicious.
