@@ -382,6 +382,10 @@ static void walk(struct gvf_walk *w, const struct gvf_item *it, bool raw,
 			res->encrypted = true;
 			if (npw == 0)
 				continue;
+		} else if (npw > 0) {
+			/* The retry with passwords: plain entries were
+			 * inspected by the first pass already. */
+			continue;
 		}
 		if (gvf_should_stop(w, it->path))
 			break;
