@@ -43,37 +43,6 @@ static const struct gv_sql_stmt q_finding1 = {
 	" VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
 	NULL
 };
-static const struct gv_sql_stmt q_target_total = {
-	29,
-	"INSERT INTO target_total(usr, total, malicious, max_score)"
-	" VALUES($1, $2, $3, $4) ON CONFLICT(usr) DO UPDATE SET"
-	" total = target_total.total + excluded.total,"
-	" malicious = target_total.malicious + excluded.malicious,"
-	" max_score = max(target_total.max_score, excluded.max_score)",
-	"INSERT INTO target_total(usr, total, malicious, max_score)"
-	" VALUES($1, $2, $3, $4) ON CONFLICT(usr) DO UPDATE SET"
-	" total = target_total.total + excluded.total,"
-	" malicious = target_total.malicious + excluded.malicious,"
-	" max_score = GREATEST(target_total.max_score, excluded.max_score)"
-};
-static const struct gv_sql_stmt q_day_campaign_all = {
-	28,
-	"INSERT INTO day_campaign(campaign, day, messages, malicious,"
-	" first_seen, last_seen) VALUES($1, $2, $3, $4, $5, $6)"
-	" ON CONFLICT(campaign, day) DO UPDATE SET"
-	" messages = day_campaign.messages + excluded.messages,"
-	" malicious = day_campaign.malicious + excluded.malicious,"
-	" first_seen = min(day_campaign.first_seen, excluded.first_seen),"
-	" last_seen = max(day_campaign.last_seen, excluded.last_seen)",
-	"INSERT INTO day_campaign(campaign, day, messages, malicious,"
-	" first_seen, last_seen) VALUES($1, $2, $3, $4, $5, $6)"
-	" ON CONFLICT(campaign, day) DO UPDATE SET"
-	" messages = day_campaign.messages + excluded.messages,"
-	" malicious = day_campaign.malicious + excluded.malicious,"
-	" first_seen = LEAST(day_campaign.first_seen, excluded.first_seen),"
-	" last_seen = GREATEST(day_campaign.last_seen, excluded.last_seen)"
-};
-
 static void build_sql(char *out, size_t size, const char *head, int cols,
 		      int rows)
 {
@@ -100,35 +69,6 @@ static void build_all(void)
 		  " evidence, part)",
 		  7, FINDING_ROWS);
 }
-
-static const struct gv_sql_stmt q_day_target = {
-	23,
-	"INSERT INTO day_target(day, usr, total, malicious, max_score)"
-	" VALUES($1, $2, $3, $4, $5) ON CONFLICT(usr, day) DO UPDATE SET"
-	" total = day_target.total + excluded.total,"
-	" malicious = day_target.malicious + excluded.malicious,"
-	" max_score = max(day_target.max_score, excluded.max_score)",
-	"INSERT INTO day_target(day, usr, total, malicious, max_score)"
-	" VALUES($1, $2, $3, $4, $5) ON CONFLICT(usr, day) DO UPDATE SET"
-	" total = day_target.total + excluded.total,"
-	" malicious = day_target.malicious + excluded.malicious,"
-	" max_score = GREATEST(day_target.max_score, excluded.max_score)"
-};
-static const struct gv_sql_stmt q_day_campaign = {
-	24,
-	"INSERT INTO day_target_campaign(day, usr, campaign, count)"
-	" VALUES($1, $2, $3, $4) ON CONFLICT(usr, campaign, day) DO UPDATE SET"
-	" count = day_target_campaign.count + excluded.count",
-	NULL
-};
-static const struct gv_sql_stmt q_day_stat = {
-	25,
-	"INSERT INTO day_stat(day, kind, entity, count, malicious)"
-	" VALUES($1, $2, $3, $4, $5) ON CONFLICT(day, kind, entity) DO UPDATE"
-	" SET count = day_stat.count + excluded.count,"
-	" malicious = day_stat.malicious + excluded.malicious",
-	NULL
-};
 
 /* Batch-wide sums and pending rows, flushed before commit. */
 struct batch {
@@ -416,69 +356,6 @@ static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 	return 1;
 }
 
-typedef int flush_fn(struct gv_intel_store *st, const struct intel_agg_slot *s,
-		     const char **error_r);
-
-static int flush_ent(struct gv_intel_store *st, const struct intel_agg_slot *s,
-		     const char **error_r)
-{
-	return intel_entity_seen(st, s->k[0], s->count, s->first, s->last,
-				 error_r);
-}
-
-static int flush_rel(struct gv_intel_store *st, const struct intel_agg_slot *s,
-		     const char **error_r)
-{
-	return intel_relation_seen(st, s->k[0], (enum gv_intel_rel)s->k[1],
-				   s->k[2], s->count, s->first, s->last,
-				   error_r);
-}
-
-static int flush_target(struct gv_intel_store *st,
-			const struct intel_agg_slot *s, const char **error_r)
-{
-	struct gv_sql_val p[5] = { GV_SQL_I(s->k[0]), GV_SQL_I(s->k[1]),
-				   GV_SQL_I(s->count), GV_SQL_I(s->malicious),
-				   GV_SQL_D(s->max_score) };
-	return intel_sql_run(st, &q_day_target, p, 5, NULL, NULL, error_r);
-}
-
-static int flush_tc(struct gv_intel_store *st, const struct intel_agg_slot *s,
-		    const char **error_r)
-{
-	struct gv_sql_val p[4] = { GV_SQL_I(s->k[0]), GV_SQL_I(s->k[1]),
-				   GV_SQL_I(s->k[2]), GV_SQL_I(s->count) };
-	return intel_sql_run(st, &q_day_campaign, p, 4, NULL, NULL, error_r);
-}
-
-static int flush_stat(struct gv_intel_store *st,
-		      const struct intel_agg_slot *s, const char **error_r)
-{
-	struct gv_sql_val p[5] = { GV_SQL_I(s->k[0]), GV_SQL_I(s->k[1]),
-				   GV_SQL_I(s->k[2]), GV_SQL_I(s->count),
-				   GV_SQL_I(s->malicious) };
-	return intel_sql_run(st, &q_day_stat, p, 5, NULL, NULL, error_r);
-}
-
-static int flush_target_all(struct gv_intel_store *st,
-			    const struct intel_agg_slot *s, const char **error_r)
-{
-	struct gv_sql_val p[4] = { GV_SQL_I(s->k[0]), GV_SQL_I(s->count),
-				   GV_SQL_I(s->malicious),
-				   GV_SQL_D(s->max_score) };
-	return intel_sql_run(st, &q_target_total, p, 4, NULL, NULL, error_r);
-}
-
-static int flush_campaign(struct gv_intel_store *st,
-			  const struct intel_agg_slot *s, const char **error_r)
-{
-	struct gv_sql_val p[6] = { GV_SQL_I(s->k[0]),	  GV_SQL_I(s->k[1]),
-				   GV_SQL_I(s->count),	  GV_SQL_I(s->malicious),
-				   GV_SQL_I(s->first),	  GV_SQL_I(s->last) };
-	return intel_sql_run(st, &q_day_campaign_all, p, 6, NULL, NULL,
-			     error_r);
-}
-
 /* Writes pending rows: full ROWS-row statements, then one row at a time. */
 static int flush_rows(struct gv_intel_store *st, const struct gv_sql_val *v,
 		      size_t nvals, size_t ncol, size_t rows,
@@ -497,15 +374,6 @@ static int flush_rows(struct gv_intel_store *st, const struct gv_sql_val *v,
 	return 1;
 }
 
-static int flush(struct gv_intel_store *st, struct intel_agg *a, flush_fn *fn,
-		 const char **error_r)
-{
-	for (size_t i = 0; i < a->cap; i++)
-		if (a->slots[i].hash != 0 && fn(st, &a->slots[i], error_r) < 0)
-			return -1;
-	return 1;
-}
-
 static int flush_batch(struct batch *b, const char **error_r)
 {
 	struct gv_intel_store *st = b->st;
@@ -520,19 +388,20 @@ static int flush_batch(struct batch *b, const char **error_r)
 			(unsigned long long)(gv_now_us() - t0));
 	struct {
 		struct intel_agg *agg;
-		flush_fn *fn;
+		enum intel_rollup which;
 	} steps[] = {
-		{ &b->campaign, flush_campaign },
-		{ &b->ent, flush_ent },
-		{ &b->rel, flush_rel },
-		{ &b->target, flush_target },
-		{ &b->target_all, flush_target_all },
-		{ &b->target_campaign, flush_tc },
-		{ &b->stat, flush_stat },
+		{ &b->campaign, INTEL_ROLLUP_CAMPAIGN },
+		{ &b->ent, INTEL_ROLLUP_ENTITY },
+		{ &b->rel, INTEL_ROLLUP_RELATION },
+		{ &b->target, INTEL_ROLLUP_TARGET },
+		{ &b->target_all, INTEL_ROLLUP_TARGET_ALL },
+		{ &b->target_campaign, INTEL_ROLLUP_TARGET_CAMPAIGN },
+		{ &b->stat, INTEL_ROLLUP_STAT },
 	};
 	for (size_t i = 0; i < GV_ARRAY_LEN(steps); i++) {
 		uint64_t t = gv_now_us();
-		if (flush(st, steps[i].agg, steps[i].fn, error_r) < 0)
+		if (intel_rollup_flush(st, steps[i].which, steps[i].agg,
+				       error_r) < 0)
 			return -1;
 		if (getenv("GV_INTEL_PROFILE"))
 			fprintf(stderr, "step %zu rows %zu us %llu\n", i,

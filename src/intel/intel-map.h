@@ -31,4 +31,19 @@ void intel_agg_free(struct intel_agg *agg);
 void intel_agg_add(struct intel_agg *agg, int64_t k0, int64_t k1, int64_t k2,
 		   int64_t ts, bool malicious, double score);
 
+/* rollup.c: writes one batch aggregate map with multi-row statements. */
+enum intel_rollup {
+	INTEL_ROLLUP_ENTITY, /* (entity) -> count, first, last */
+	INTEL_ROLLUP_RELATION, /* (src, type, dst) */
+	INTEL_ROLLUP_TARGET, /* (day, user) */
+	INTEL_ROLLUP_TARGET_ALL, /* (user) */
+	INTEL_ROLLUP_TARGET_CAMPAIGN, /* (day, user, campaign) */
+	INTEL_ROLLUP_STAT, /* (day, kind, entity) */
+	INTEL_ROLLUP_CAMPAIGN, /* (campaign, day) */
+	INTEL_ROLLUP_MAX
+};
+struct gv_intel_store;
+int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
+		       const struct intel_agg *agg, const char **error_r);
+
 #endif

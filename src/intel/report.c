@@ -200,7 +200,7 @@ static const struct gv_sql_stmt q_campaigns = {
 	" t.last_seen, c.id FROM (SELECT campaign, sum(messages) AS messages,"
 	" sum(malicious) AS malicious, min(first_seen) AS first_seen,"
 	" max(last_seen) AS last_seen FROM day_campaign"
-	" WHERE day BETWEEN $4 AND $5 GROUP BY campaign) t"
+	" WHERE day BETWEEN $1 AND $2 GROUP BY campaign) t"
 	" JOIN entity c ON c.id = t.campaign"
 	" WHERE t.messages >= 2 OR (c.value NOT LIKE 'attachment:%'"
 	" AND c.value NOT LIKE 'lure:%' AND c.value NOT LIKE 'infra:%'"
@@ -225,12 +225,10 @@ static int campaigns(struct gv_intel_store *st,
 					     "#messages",  "#malicious",
 					     "#first_seen", "#last_seen",
 					     "#id" };
-	int64_t until = q->until ? q->until : INT64_MAX;
-	struct gv_sql_val p[5] = { GV_SQL_I(q->since), GV_SQL_I(until),
-				   GV_SQL_I((int64_t)q->limit),
-				   GV_SQL_I(report_day(q->since, false)),
-				   GV_SQL_I(report_day(q->until, true)) };
-	if (report_rows(st, &q_campaigns, p, 5, names, 7, rows, error_r) < 0)
+	struct gv_sql_val p[3] = { GV_SQL_I(report_day(q->since, false)),
+				   GV_SQL_I(report_day(q->until, true)),
+				   GV_SQL_I((int64_t)q->limit) };
+	if (report_rows(st, &q_campaigns, p, 3, names, 7, rows, error_r) < 0)
 		return -1;
 	size_t i;
 	json_t *row;
@@ -238,7 +236,7 @@ static int campaigns(struct gv_intel_store *st,
 		json_t *targets = json_array();
 		static const char *const tn[] = { "user", "#messages" };
 		json_int_t id = json_integer_value(json_object_get(row, "id"));
-		struct gv_sql_val tp[3] = { GV_SQL_I(id), p[3], p[4] };
+		struct gv_sql_val tp[3] = { GV_SQL_I(id), p[0], p[1] };
 		if (report_rows(st, &q_campaign_targets, tp, 3, tn, 2, targets,
 				error_r) < 0) {
 			json_decref(targets);

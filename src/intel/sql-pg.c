@@ -161,6 +161,11 @@ static int deliver(struct gv_sql_conn *c, PGresult *r, gv_sql_row_cb *cb,
 			}
 			cols[i].type = col_type(PQftype(r, i));
 			cols[i].s = PQgetvalue(r, row, i);
+			/* sum() of integers is numeric: integral values stay
+			 * integers, as SQLite reports them. */
+			if (PQftype(r, i) == 1700 && strpbrk(cols[i].s, ".eE") ==
+							     NULL)
+				cols[i].type = GV_SQL_INT;
 			cols[i].i = strtoll(cols[i].s, NULL, 10);
 			cols[i].d = strtod(cols[i].s, NULL);
 		}

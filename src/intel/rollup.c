@@ -1,0 +1,237 @@
+/*
+ * Writing a batch's aggregated sums: entity counts, relations and the
+ * per-day / all-time rollups the reports read. Each aggregate map becomes
+ * multi-row statements (up to ~120 parameters: e.g. 20 relation rows per
+ * statement) so a batch costs a few statement executions — and, on
+ * PostgreSQL, a few round trips — per table instead of one per row. Every
+ * key occurs once per map, which is what makes a multi-row upsert legal on
+ * PostgreSQL ("cannot affect row a second time" cannot happen).
+ * Statement ids 100..127 (two per table and dialect-shared).
+ */
+#include "intel/intel-map.h"
+#include "intel/intel-private.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+struct table {
+	/* SQL before the VALUES rows, and after; pg variants may be NULL. */
+	const char *head, *head_pg, *tail, *tail_pg;
+	int cols;
+	bool cast; /* rows in an UPDATE ... FROM (VALUES): type them */
+	void (*row)(const struct intel_agg_slot *s, struct gv_sql_val *out);
+};
+
+#define UPSERT_MINMAX(t, f)                                                  \
+	" first_seen = " f "(" t ".first_seen, excluded.first_seen),"        \
+	" last_seen = " f "(" t ".last_seen, excluded.last_seen)"
+
+static void row_entity(const struct intel_agg_slot *s, struct gv_sql_val *o)
+{
+	o[0] = GV_SQL_I(s->k[0]);
+	o[1] = GV_SQL_I(s->count);
+	o[2] = GV_SQL_I(s->first);
+	o[3] = GV_SQL_I(s->last);
+}
+
+static void row_relation(const struct intel_agg_slot *s, struct gv_sql_val *o)
+{
+	o[0] = GV_SQL_I(s->k[0]);
+	o[1] = GV_SQL_I(s->k[1]);
+	o[2] = GV_SQL_I(s->k[2]);
+	o[3] = GV_SQL_I(s->first);
+	o[4] = GV_SQL_I(s->last);
+	o[5] = GV_SQL_I(s->count);
+}
+
+static void row_target(const struct intel_agg_slot *s, struct gv_sql_val *o)
+{
+	o[0] = GV_SQL_I(s->k[1]); /* usr */
+	o[1] = GV_SQL_I(s->k[0]); /* day */
+	o[2] = GV_SQL_I(s->count);
+	o[3] = GV_SQL_I(s->malicious);
+	o[4] = GV_SQL_D(s->max_score);
+}
+
+static void row_target_all(const struct intel_agg_slot *s,
+			   struct gv_sql_val *o)
+{
+	o[0] = GV_SQL_I(s->k[0]);
+	o[1] = GV_SQL_I(s->count);
+	o[2] = GV_SQL_I(s->malicious);
+	o[3] = GV_SQL_D(s->max_score);
+}
+
+static void row_target_campaign(const struct intel_agg_slot *s,
+				struct gv_sql_val *o)
+{
+	o[0] = GV_SQL_I(s->k[1]); /* usr */
+	o[1] = GV_SQL_I(s->k[2]); /* campaign */
+	o[2] = GV_SQL_I(s->k[0]); /* day */
+	o[3] = GV_SQL_I(s->count);
+}
+
+static void row_stat(const struct intel_agg_slot *s, struct gv_sql_val *o)
+{
+	o[0] = GV_SQL_I(s->k[0]);
+	o[1] = GV_SQL_I(s->k[1]);
+	o[2] = GV_SQL_I(s->k[2]);
+	o[3] = GV_SQL_I(s->count);
+	o[4] = GV_SQL_I(s->malicious);
+}
+
+static void row_campaign(const struct intel_agg_slot *s, struct gv_sql_val *o)
+{
+	o[0] = GV_SQL_I(s->k[0]);
+	o[1] = GV_SQL_I(s->k[1]);
+	o[2] = GV_SQL_I(s->count);
+	o[3] = GV_SQL_I(s->malicious);
+	o[4] = GV_SQL_I(s->first);
+	o[5] = GV_SQL_I(s->last);
+}
+
+static const struct table tables[INTEL_ROLLUP_MAX] = {
+	[INTEL_ROLLUP_ENTITY] = {
+		"UPDATE entity SET count = entity.count + v.column2,"
+		" first_seen = min(entity.first_seen, v.column3),"
+		" last_seen = max(entity.last_seen, v.column4) FROM (VALUES",
+		"UPDATE entity SET count = entity.count + v.column2,"
+		" first_seen = LEAST(entity.first_seen, v.column3),"
+		" last_seen = GREATEST(entity.last_seen, v.column4) FROM (VALUES",
+		") AS v WHERE entity.id = v.column1", NULL, 4, true, row_entity },
+	[INTEL_ROLLUP_RELATION] = {
+		"INSERT INTO relation(src, type, dst, first_seen, last_seen,"
+		" count) VALUES", NULL,
+		" ON CONFLICT(src, type, dst) DO UPDATE SET"
+		" count = relation.count + excluded.count,"
+		UPSERT_MINMAX("relation", "min"),
+		" ON CONFLICT(src, type, dst) DO UPDATE SET"
+		" count = relation.count + excluded.count,"
+		UPSERT_MINMAX("relation", "LEAST"), 6, false, row_relation },
+	[INTEL_ROLLUP_TARGET] = {
+		"INSERT INTO day_target(usr, day, total, malicious, max_score)"
+		" VALUES", NULL,
+		" ON CONFLICT(usr, day) DO UPDATE SET"
+		" total = day_target.total + excluded.total,"
+		" malicious = day_target.malicious + excluded.malicious,"
+		" max_score = max(day_target.max_score, excluded.max_score)",
+		" ON CONFLICT(usr, day) DO UPDATE SET"
+		" total = day_target.total + excluded.total,"
+		" malicious = day_target.malicious + excluded.malicious,"
+		" max_score = GREATEST(day_target.max_score,"
+		" excluded.max_score)", 5, false, row_target },
+	[INTEL_ROLLUP_TARGET_ALL] = {
+		"INSERT INTO target_total(usr, total, malicious, max_score)"
+		" VALUES", NULL,
+		" ON CONFLICT(usr) DO UPDATE SET"
+		" total = target_total.total + excluded.total,"
+		" malicious = target_total.malicious + excluded.malicious,"
+		" max_score = max(target_total.max_score, excluded.max_score)",
+		" ON CONFLICT(usr) DO UPDATE SET"
+		" total = target_total.total + excluded.total,"
+		" malicious = target_total.malicious + excluded.malicious,"
+		" max_score = GREATEST(target_total.max_score,"
+		" excluded.max_score)", 4, false, row_target_all },
+	[INTEL_ROLLUP_TARGET_CAMPAIGN] = {
+		"INSERT INTO day_target_campaign(usr, campaign, day, count)"
+		" VALUES", NULL,
+		" ON CONFLICT(usr, campaign, day) DO UPDATE SET"
+		" count = day_target_campaign.count + excluded.count", NULL, 4,
+		false, row_target_campaign },
+	[INTEL_ROLLUP_STAT] = {
+		"INSERT INTO day_stat(day, kind, entity, count, malicious)"
+		" VALUES", NULL,
+		" ON CONFLICT(day, kind, entity) DO UPDATE"
+		" SET count = day_stat.count + excluded.count,"
+		" malicious = day_stat.malicious + excluded.malicious", NULL,
+		5, false, row_stat },
+	[INTEL_ROLLUP_CAMPAIGN] = {
+		"INSERT INTO day_campaign(campaign, day, messages, malicious,"
+		" first_seen, last_seen) VALUES", NULL,
+		" ON CONFLICT(campaign, day) DO UPDATE SET"
+		" messages = day_campaign.messages + excluded.messages,"
+		" malicious = day_campaign.malicious + excluded.malicious,"
+		UPSERT_MINMAX("day_campaign", "min"),
+		" ON CONFLICT(campaign, day) DO UPDATE SET"
+		" messages = day_campaign.messages + excluded.messages,"
+		" malicious = day_campaign.malicious + excluded.malicious,"
+		UPSERT_MINMAX("day_campaign", "LEAST"), 6, false,
+		row_campaign },
+};
+
+#define MAX_PARAMS 120
+#define SQL_SIZE 16384
+
+/* [table][0 many, 1 one] */
+static char sql_text[INTEL_ROLLUP_MAX][2][2][SQL_SIZE]; /* [..][sqlite|pg] */
+static struct gv_sql_stmt stmts[INTEL_ROLLUP_MAX][2];
+static int rows_per[INTEL_ROLLUP_MAX];
+
+static void build(char *out, const char *head, const char *tail, int cols,
+		  int rows, bool cast)
+{
+	size_t n = (size_t)snprintf(out, SQL_SIZE, "%s", head);
+	int k = 1;
+	for (int r = 0; r < rows; r++) {
+		n += (size_t)snprintf(out + n, SQL_SIZE - n, "%s(",
+				      r ? "," : " ");
+		for (int c = 0; c < cols; c++)
+			n += (size_t)snprintf(out + n, SQL_SIZE - n,
+					      cast ? "%sCAST($%d AS BIGINT)" :
+						     "%s$%d",
+					      c ? "," : "", k++);
+		n += (size_t)snprintf(out + n, SQL_SIZE - n, ")");
+	}
+	n += (size_t)snprintf(out + n, SQL_SIZE - n, "%s", tail);
+	gv_assert(n + 1 < SQL_SIZE);
+}
+
+static void build_all(void)
+{
+	for (int t = 0; t < INTEL_ROLLUP_MAX; t++) {
+		const struct table *tb = &tables[t];
+		rows_per[t] = MAX_PARAMS / tb->cols;
+		for (int one = 0; one < 2; one++) {
+			int rows = one ? 1 : rows_per[t];
+			build(sql_text[t][one][0], tb->head, tb->tail, tb->cols,
+			      rows, tb->cast);
+			build(sql_text[t][one][1],
+			      tb->head_pg ? tb->head_pg : tb->head,
+			      tb->tail_pg ? tb->tail_pg : tb->tail, tb->cols,
+			      rows, tb->cast);
+			stmts[t][one] = (struct gv_sql_stmt){
+				.id = (unsigned)(100 + t * 2 + one),
+				.sql = sql_text[t][one][0],
+				.pg = sql_text[t][one][1],
+			};
+		}
+	}
+}
+
+int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
+		       const struct intel_agg *agg, const char **error_r)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, build_all);
+	const struct table *tb = &tables[which];
+	size_t cols = (size_t)tb->cols, per = (size_t)rows_per[which];
+	struct gv_sql_val vals[MAX_PARAMS];
+	size_t n = 0;
+	for (size_t i = 0; i < agg->cap; i++) {
+		if (agg->slots[i].hash == 0)
+			continue;
+		tb->row(&agg->slots[i], vals + n * cols);
+		if (++n == per) {
+			if (intel_sql_run(st, &stmts[which][0], vals, n * cols,
+					  NULL, NULL, error_r) < 0)
+				return -1;
+			n = 0;
+		}
+	}
+	for (size_t r = 0; r < n; r++)
+		if (intel_sql_run(st, &stmts[which][1], vals + r * cols, cols,
+				  NULL, NULL, error_r) < 0)
+			return -1;
+	return 1;
+}
