@@ -20,8 +20,9 @@ geneva=$PWD/$build/src/cli/geneva
 tmp=$(mktemp -d /tmp/gv-domains-bench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-json_list() { python3 -c 'import json,sys; [print(x.lstrip(".")) for x in json.load(open(sys.argv[1]))[sys.argv[2]]]' "$1" "$2"; }
-json_list "$corp/benign/tranco10k/list.json" list | head -n 1000 > "$tmp/brands.txt"
+# json_list FILE KEY [LIMIT]: the strings of one list, leading dots dropped
+json_list() { python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))[sys.argv[2]]; n=int(sys.argv[3]); [print(x.lstrip(".")) for x in (l[:n] if n else l)]' "$1" "$2" "${3:-0}"; }
+json_list "$corp/benign/tranco10k/list.json" list 1000 > "$tmp/brands.txt"
 {
 	json_list "$corp/benign/tranco10k/list.json" list
 	json_list "$corp/benign/majestic_million/list.json" list
