@@ -13,6 +13,7 @@
 #include "domains/domains-private.h"
 
 #include <idn2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,6 +65,50 @@ static const char *const cyrillic[26] = {
 	"а", "ь", "с", "ԁ", "е", NULL, NULL, "һ", "і", "ј", "к", "ӏ", "м",
 	"п", "о", "р", "ԛ", "г", "ѕ", "т", "ц", "ѵ", "ѡ", "х", "у", NULL,
 };
+
+/* Lookalikes found in ICU's confusables data at first use: every
+ * code point of the Latin, IPA, Greek and Cyrillic blocks whose key
+ * (gv_domain_key) is one ASCII letter or digit. Used for single
+ * substitutions; the hand table above also drives the double ones. */
+#define ICU_GLYPHS_MAX 48
+static char icu_glyphs[36][ICU_GLYPHS_MAX][5];
+static unsigned icu_glyph_count[36];
+static pthread_once_t icu_glyphs_once = PTHREAD_ONCE_INIT;
+
+static size_t utf8_encode(uint32_t cp, char *out)
+{
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	out[0] = (char)(0xe0 | cp >> 12);
+	out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[2] = (char)(0x80 | (cp & 0x3f));
+	return 3;
+}
+
+static void icu_glyphs_init(void)
+{
+	static const uint32_t ranges[][2] = {
+		{ 0x00e0, 0x024f }, { 0x0250, 0x02af }, { 0x03b1, 0x03ff },
+		{ 0x0430, 0x04ff }, { 0x1d00, 0x1d2b }, { 0x1e01, 0x1eff },
+	};
+	for (size_t r = 0; r < GV_ARRAY_LEN(ranges); r++)
+		for (uint32_t cp = ranges[r][0]; cp <= ranges[r][1]; cp++) {
+			char u[5], key[16];
+			size_t n = utf8_encode(cp, u);
+			u[n] = '\0';
+			if (gv_domain_key(u, n, key, sizeof(key)) != 1)
+				continue;
+			char c = key[0];
+			int slot = c >= 'a' && c <= 'z' ? c - 'a'
+				   : c >= '0' && c <= '9' ? 26 + c - '0' : -1;
+			if (slot < 0 || icu_glyph_count[slot] == ICU_GLYPHS_MAX)
+				continue;
+			memcpy(icu_glyphs[slot][icu_glyph_count[slot]++], u, n + 1);
+		}
+}
 
 static const char *const *glyphs_of(char c)
 {
@@ -230,6 +275,15 @@ static void gen_typos(struct perm_ctx *ctx, const char *l, size_t n,
 static void gen_homoglyphs(struct perm_ctx *ctx, const char *l, size_t n)
 {
 	char buf[GV_DOMAIN_UMAX];
+	pthread_once(&icu_glyphs_once, icu_glyphs_init);
+	for (size_t i = 0; i < n && !ctx->full; i++) {
+		char c = l[i];
+		int slot = c >= 'a' && c <= 'z' ? c - 'a'
+			   : c >= '0' && c <= '9' ? 26 + c - '0' : -1;
+		for (unsigned g = 0; slot >= 0 && g < icu_glyph_count[slot]; g++)
+			emit_edit(ctx, l, n, i, 1, icu_glyphs[slot][g],
+				  strlen(icu_glyphs[slot][g]), GV_TECH_HOMOGLYPH);
+	}
 	for (size_t i = 0; i < n && !ctx->full; i++) {
 		const char *const *g1 = glyphs_of(l[i]);
 		for (size_t a = 0; g1 != NULL && a < 12 && g1[a] != NULL; a++) {
