@@ -5,7 +5,7 @@
 #   scripts/deps.sh --full   also the real servers and peers the end-to-end
 #                            tests and benchmarks drive (Postfix, Dovecot,
 #                            Unbound, PostgreSQL, swaks, rspamd, SpamAssassin,
-#                            ClamAV, dnstwist)
+#                            ClamAV, dnstwist, BIND named-checkzone)
 set -eu
 # Hyperscan, not Vectorscan: the same API (pkg-config libhs), but Debian's
 # rspamd (our benchmark peer) depends on libhyperscan5, which conflicts with
@@ -17,7 +17,7 @@ publicsuffix libmicrohttpd-dev libjansson-dev libsodium-dev
 libcurl4-openssl-dev libcyaml-dev libcmocka-dev python3 zip unzip p7zip-full
 file zlib1g-dev libglib2.0-dev"
 SERVERS="postfix swaks dovecot-imapd unbound postgresql sqlite3 curl
-rspamd spamassassin spamc spamd clamav clamav-daemon dnstwist time
+rspamd spamassassin spamc spamd clamav clamav-daemon dnstwist time bind9-utils
 dnsutils"
 want="$BUILD"
 [ "${1:-}" = "--full" ] && want="$BUILD $SERVERS"

@@ -298,6 +298,11 @@ static void list_add(struct name_list *l, const char *name, size_t len)
 	l->v[l->n++] = gv_strdup(dn.ascii);
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* A plain name per line, or a JSON Lines record with "domain". */
 static int collect_line(void *vctx, const char *line, size_t len)
 {
@@ -437,6 +442,16 @@ static int cmd_rpz(int argc, char **argv, const char *config)
 	for (int i = optind; i < argc && rc == 0; i++)
 		if (gv_domains_feed_path(argv[i], 4096, collect_line, &l, &st, &error) < 0)
 			rc = fail(argv[i], error);
+	/* one trigger name per domain (a zone has A and AAAA lines) */
+	qsort(l.v, l.n, sizeof(char *), cmp_names);
+	size_t uniq = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		if (uniq > 0 && strcmp(l.v[i], l.v[uniq - 1]) == 0)
+			gv_free(l.v[i]);
+		else
+			l.v[uniq++] = l.v[i];
+	}
+	l.n = uniq;
 	struct gv_buf out;
 	gv_buf_init(&out, FILE_MAX);
 	serial = gv_rpz_next_serial(serial, time(NULL));

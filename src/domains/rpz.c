@@ -129,14 +129,21 @@ int gv_rpz_write(const struct gv_rpz_opts *o, const char *const *domains,
 			sorted[m++] = gv_strdup(dn.ascii);
 	}
 	qsort(sorted, m, sizeof(char *), cmp_str);
+	size_t uniq = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (uniq > 0 && strcmp(sorted[i], sorted[uniq - 1]) == 0) {
+			gv_free((void *)sorted[i]);
+			continue;
+		}
+		sorted[uniq++] = sorted[i];
+	}
+	m = uniq;
 	int rc = gv_buf_printf(out,
 		"; RPZ zone written by geneva domains rpz: %zu lookalike domain(s)\n"
 		"$TTL %u\n"
 		"@ IN SOA localhost. hostmaster.localhost. %u 3600 600 86400 %u\n"
 		"@ IN NS localhost.\n", m, ttl, serial, ttl);
 	for (size_t i = 0; i < m && rc > 0; i++) {
-		if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0)
-			continue;
 		rc = write_triggers(o, sorted[i], "", out);
 		if (rc > 0 && o->wildcard)
 			rc = write_triggers(o, sorted[i], "*.", out);

@@ -148,6 +148,10 @@ rc=0
 	fail "rpz: $(cat "$T/rpz.err")"
 grep -q '^paypa1.com CNAME sinkhole.example.$' "$T/rpz.local.zone" ||
 	fail "zone has the paypa1.com trigger"
+# BIND's checker accepts the same zone when it is installed (bind9-utils)
+if command -v named-checkzone >/dev/null; then
+	named-checkzone -q rpz.local "$T/rpz.local.zone" || fail "named-checkzone rejects the zone"
+fi
 ok "watch -> rpz zone with the lookalike"
 
 "$UNBOUND" -d -c "$T/unbound.conf" > "$T/unbound.out" 2>&1 &
@@ -192,6 +196,7 @@ ok "added domain sinkholed after auth_zone_reload, serial $serial1 -> $serial2, 
 	2> "$T/rpz.err" || fail "rpz --a: $(cat "$T/rpz.err")"
 a=$(query paypa1.com)
 [ "$a" = "192.0.2.66" ] || fail "paypa1.com -> $a with --a 192.0.2.66"
+[ "$(grep -c '^paypa1.com ' "$T/rpz.local.zone")" = 2 ] || fail "paypa1.com: one A and one AAAA line expected"
 ok "fixed A record action"
 
 # 5. NXDOMAIN action
