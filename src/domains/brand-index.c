@@ -150,7 +150,8 @@ static unsigned max_gap_for(size_t m)
 /* Edits the automaton allows on a whole label (non-adjacent edits). */
 static unsigned k_ac_for(size_t m)
 {
-	return m >= GV_VERY_LONG_BRAND ? 3 : m >= 9 ? 2 : m >= 7 ? 1 : 0;
+	return m >= GV_VERY_LONG_BRAND + 1 ? 4 : m >= GV_VERY_LONG_BRAND ? 3
+	       : m >= 9 ? 2 : m >= 7 ? 1 : 0;
 }
 
 /* Key of the label part (before the suffix) of a normalized name's

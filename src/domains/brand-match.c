@@ -264,6 +264,11 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 	size_t ls = q->ls[l], le = q->le[l], llen = le - ls;
 	if ((llen > m ? llen - m : m - llen) <= br->k_ac) {
 		unsigned d = gv_osa_distance(br->key, m, q->text + ls, llen, br->k_ac);
+		/* four edits only with the brand's first and last two letters
+		 * in place (myethereumwalket, not bankofmarin) */
+		if (d == 4 && (memcmp(q->text + ls, br->key, 2) != 0 ||
+			       memcmp(q->text + le - 2, br->key + m - 2, 2) != 0))
+			d = 5;
 		if (d <= br->k_ac) {
 			cand_add(q, (struct cand){ .brand = b, .kind = CAND_WHOLE,
 				.dist = d, .label = l });

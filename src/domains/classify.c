@@ -50,7 +50,7 @@ const char *const gv_keywords[] = {
 	"app", "auth", "billing", "bonus", "claim", "confirm", "connect",
 	"customer", "dapp", "dashboard", "download", "gift", "giveaway",
 	"help", "helpdesk", "import", "install", "invoice", "login", "logon",
-	"mobile", "official", "online", "payment", "portal", "promo",
+	"mobile", "my", "official", "online", "payment", "portal", "promo",
 	"recover", "recovery", "refund", "register", "reset", "restore",
 	"reward", "secure", "security", "service", "signin", "support",
 	"sync", "ticket", "token", "unlock", "update", "validate",
