@@ -269,7 +269,7 @@ i=0; while [ $i -lt 100 ] && [ ! -s "$T/bg.pid" ]; do sleep 0.1; i=$((i + 1)); d
 BG=$(cat "$T/bg.pid" 2>/dev/null || echo 0)
 alive=no; [ "$BG" != 0 ] && kill -0 "$BG" 2>/dev/null && alive=yes
 [ "$BG" != 0 ] && kill -TERM "$BG" 2>/dev/null || true
-i=0; while [ $i -lt 100 ] && [ -e "$T/bg.pid" ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ $i -lt 600 ] && [ -e "$T/bg.pid" ]; do sleep 0.1; i=$((i + 1)); done # slow under ASan
 check "background mode: exit $rc, pidfile written, alive=$alive, pidfile removed on SIGTERM" \
 	[ "$rc" = 0 -a "$alive" = yes -a ! -e "$T/bg.pid" ]
 
