@@ -415,7 +415,11 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 		return 0;
 	/* next to arbitrary words: reported for distinctive (long) brands
 	 * only, see gv_domains_limits.min_score */
-	unsigned plain = m >= GV_VERY_LONG_BRAND ? 70
+	/* a near miss that is a whole hyphen token (metsamask-home) counts
+	 * like the brand itself */
+	bool token = (c->ws == ls || t[c->ws - 1] == '-') &&
+		     (c->we == le || t[c->we] == '-');
+	unsigned plain = m >= GV_VERY_LONG_BRAND || (m >= GV_DISTINCT_BRAND && token) ? 70
 			 : (m >= GV_DISTINCT_BRAND ? 70 : 60) - 10 * c->dist;
 	bool kw = (c->ws == ls || all_keywords(q, ls, c->ws)) &&
 		  (c->we == le || all_keywords(q, c->we, le));
