@@ -26,6 +26,7 @@
  */
 #include "domains/domains-private.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- small string set (open addressing, owns its strings) ---- */
@@ -301,20 +302,26 @@ static int load_line(struct gv_brand_index *idx, char *line,
 int gv_brand_index_load(struct gv_brand_index *idx, const char *data,
 			size_t len, const char **error_r)
 {
-	size_t pos = 0;
+	/* the error names its line; per thread, so loads may run in parallel */
+	static __thread char errbuf[160];
+	size_t pos = 0, lineno = 0;
 	while (pos < len) {
+		lineno++;
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t end = nl != NULL ? (size_t)(nl - data) : len;
 		size_t llen = end - pos;
-		if (llen > idx->limits.max_line_len) {
-			*error_r = "brand file line too long";
+		const char *error = "line too long";
+		int rc = -1;
+		if (llen <= idx->limits.max_line_len) {
+			char *line = gv_strndup(data + pos, llen);
+			rc = load_line(idx, line, &error);
+			gv_free(line);
+		}
+		if (rc < 0) {
+			snprintf(errbuf, sizeof(errbuf), "line %zu: %s", lineno, error);
+			*error_r = errbuf;
 			return -1;
 		}
-		char *line = gv_strndup(data + pos, llen);
-		int rc = load_line(idx, line, error_r);
-		gv_free(line);
-		if (rc < 0)
-			return -1;
 		pos = end + 1;
 	}
 	return 1;

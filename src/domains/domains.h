@@ -192,7 +192,8 @@ int gv_brand_index_allow(struct gv_brand_index *idx, const char *domain,
 			 const char **error_r);
 /* Reads a brand file: one brand per line, "brand.com [owned ...]", '#'
  * comments; lines starting with '!' are allow-list entries. 1 ok, -1 error
- * (*error_r names the line's problem). */
+ * (*error_r is "line N: reason", valid until the next load in this
+ * thread). */
 int gv_brand_index_load(struct gv_brand_index *idx, const char *data,
 			size_t len, const char **error_r);
 /* Finishes the build (done automatically by the first match, but that is

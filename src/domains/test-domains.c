@@ -154,6 +154,11 @@ static void test_bad_input(void **state)
 	assert_int_equal(gv_brand_index_match(idx, label, strlen(label), &m), -1);
 	const char *error;
 	assert_int_equal(gv_brand_index_add(idx, "co.uk", &error), -1);
+	struct gv_brand_index *other = gv_brand_index_new(NULL);
+	static const char bad_file[] = "paypal.com\n# ok\nbad..brand\n";
+	assert_int_equal(gv_brand_index_load(other, bad_file, sizeof(bad_file) - 1, &error), -1);
+	assert_string_equal(error, "line 3: not a domain name");
+	gv_brand_index_free(&other);
 }
 
 static void test_limits(void **state)
