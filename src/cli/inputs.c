@@ -32,43 +32,71 @@ static void report(struct gv_inputs *in, const char *path, const char *why)
 }
 
 /* Splits an mbox at "From " lines that follow a blank line (or start the
- * file). Returns false if the file does not look like an mbox. */
+ * file), streaming: any size, constant memory. Returns false if the file
+ * does not look like an mbox. */
 static bool split_mbox(struct gv_inputs *in, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
 		return false;
 	char head[5];
-	bool is_mbox = read(fd, head, 5) == 5 && memcmp(head, "From ", 5) == 0;
-	close(fd);
-	if (!is_mbox)
+	bool is_mbox = fread(head, 1, 5, f) == 5 && memcmp(head, "From ", 5) == 0;
+	if (!is_mbox) {
+		fclose(f);
 		return false;
-	unsigned char *data;
-	size_t len;
-	bool trunc;
-	const char *err;
-	if (gv_read_file(path, (size_t)4 << 30, &data, &len, &trunc, &err) < 0) {
-		report(in, path, err);
-		return true;
 	}
-	size_t start = 0;
+	rewind(f);
+	unsigned char buf[65536];
+	size_t n, off = 0;      /* file offset of buf[0] */
+	size_t start = 0;       /* offset of the current message's "From " line */
+	size_t body = 0;        /* offset after that line's newline */
+	bool at_line_start = true, prev_blank = true, in_from_line = true;
+	bool line_empty = true; /* current line has no bytes but maybe \r */
+	size_t mlen = 0;        /* bytes of "From " matched at this line start */
 	int idx = 0;
-	for (size_t i = 0; i <= len; i++) {
-		bool boundary = i == len ||
-				(i > 0 && data[i - 1] == '\n' && i + 5 <= len &&
-				 memcmp(data + i, "From ", 5) == 0 &&
-				 (i < 2 || data[i - 2] == '\n' ||
-				  (i >= 3 && data[i - 2] == '\r' && data[i - 3] == '\n')));
-		if (!boundary || i == 0)
-			continue;
-		/* skip the "From " envelope line itself */
-		const unsigned char *nl = memchr(data + start, '\n', i - start);
-		size_t body = nl ? (size_t)(nl - data) + 1 : i;
-		if (i > body)
-			push(in, path, body, i - body, ++idx);
-		start = i;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = buf[i];
+			size_t pos = off + i;
+			if (at_line_start && mlen < 5 && prev_blank) {
+				if (c == (unsigned char)"From "[mlen]) {
+					mlen++;
+					if (mlen == 5 && pos + 1 - 5 > start) {
+						/* a new message starts at pos-4 */
+						size_t from = pos - 4;
+						if (from > body)
+							push(in, path, body, from - body, ++idx);
+						start = from;
+						in_from_line = true;
+					}
+					if (mlen < 5)
+						continue;
+				} else {
+					mlen = 5; /* not a From line */
+				}
+			}
+			if (c == '\n') {
+				if (in_from_line) {
+					body = pos + 1;
+					in_from_line = false;
+				}
+				prev_blank = line_empty;
+				at_line_start = true;
+				line_empty = true;
+				mlen = 0;
+			} else {
+				at_line_start = false;
+				if (c != '\r')
+					line_empty = false;
+			}
+		}
+		off += n;
 	}
-	gv_free(data);
+	if (ferror(f))
+		report(in, path, strerror(errno));
+	else if (off > body)
+		push(in, path, body, off - body, ++idx);
+	fclose(f);
 	return true;
 }
 
