@@ -204,8 +204,14 @@ int gv_domains_feed_follow(const char *dir, unsigned idle_exit_seconds,
 			if (ev->len == 0 || ev->name[0] == '.')
 				continue;
 			char path[4096];
+			struct stat sb;
 			snprintf(path, sizeof(path), "%s/%s", dir, ev->name);
-			rc = feed_file(path, max_line, fn, ctx, st, error_r);
+			if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+				continue;
+			/* one unreadable file does not stop the watch */
+			const char *ferr;
+			if (feed_file(path, max_line, fn, ctx, st, &ferr) < 0)
+				gv_log(GV_LOG_WARN, "domains feed=%s error=\"%s\"", path, ferr);
 		}
 		last = gv_now_ms();
 	}

@@ -63,6 +63,7 @@ mkdir "$T/incoming"
 	> "$T/follow.out" 2> "$T/follow.err" &
 pid=$!
 sleep 1
+mkdir "$T/dir" && mv "$T/dir" "$T/incoming/dir"   # not a file: skipped
 printf 'paypa1.com\n' > "$T/new.txt"
 mv "$T/new.txt" "$T/incoming/new.txt"
 wait $pid || true
