@@ -89,6 +89,8 @@ ms = [float(x) for x in open(sys.argv[5])]
 if ms:
     print("inside the milter (end of message -> answer): p50 %.2f ms, p99 %.2f ms" %
           (ms[len(ms) // 2], ms[min(len(ms) - 1, len(ms) * 99 // 100)]))
+print("milter CPU per message (supervisor + worker, all threads): %.2f ms at saturation, %.2f ms paced" %
+      (m["milter_cpu_ms_per_msg"], mp["milter_cpu_ms_per_msg"]))
 print("milter RSS (supervisor + worker): %.1f MiB with %s sessions open, peak %.1f MiB" %
       (m["rss_at_conc_kb"] / 1024, sys.argv[3], m["rss_peak_kb"] / 1024))
 PY

@@ -55,6 +55,25 @@ def rss_kb(pid):
     return total
 
 
+def cpu_s(pid):
+    """user+system CPU seconds of pid and its children (threads included)."""
+    total = 0.0
+    pids = [pid]
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            pids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                v = f.read().rsplit(")", 1)[1].split()
+            total += (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def main():
     port, conc, total, msg_dir = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     pid = int(sys.argv[5]) if len(sys.argv) > 5 else 0
@@ -121,6 +140,7 @@ def main():
                 peak["sessions_rss"] = max(peak["sessions_rss"], r)
             time.sleep(0.05)
 
+    cpu0 = cpu_s(pid) if pid else 0.0
     if pid:
         threading.Thread(target=sampler, daemon=True).start()
     t0 = time.perf_counter()
@@ -132,6 +152,7 @@ def main():
         t.join()
     elapsed = time.perf_counter() - t0
     stop.set()
+    cpu = cpu_s(pid) - cpu0 if pid else 0.0
 
     def pct(v, p):
         v = sorted(v)
@@ -143,6 +164,7 @@ def main():
         "eod_p50_ms": round(pct(eod, 50), 2), "eod_p99_ms": round(pct(eod, 99), 2),
         "txn_p50_ms": round(pct(whole, 50), 2), "txn_p99_ms": round(pct(whole, 99), 2),
         "codes": {str(k): v for k, v in sorted(codes.items())},
+        "milter_cpu_ms_per_msg": round(cpu * 1000 / max(1, len(eod)), 3),
         "rss_peak_kb": peak["rss"], "rss_at_conc_kb": peak["sessions_rss"],
     }))
 
