@@ -38,7 +38,7 @@ static const struct gv_sql_stmt q_ent_msgs = {
 	84,
 	"SELECT ee.role, e.id, 1, e.uid, 1 FROM event_entity ee"
 	" JOIN event e ON e.id = ee.event WHERE ee.entity = $1"
-	" ORDER BY e.ts DESC, e.id LIMIT $2",
+	" ORDER BY ee.event DESC LIMIT $2", /* newest first, by index */
 	NULL
 };
 static const struct gv_sql_stmt q_msg_ents = {

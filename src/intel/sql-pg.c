@@ -42,7 +42,7 @@ static const char *const pg_schema[] = {
 	"CREATE TABLE IF NOT EXISTS event_entity(event BIGINT NOT NULL,"
 	" role INTEGER NOT NULL, entity BIGINT NOT NULL,"
 	" PRIMARY KEY(event, role, entity))",
-	"CREATE INDEX IF NOT EXISTS event_entity_entity ON event_entity(entity)",
+	"CREATE INDEX IF NOT EXISTS event_entity_entity ON event_entity(entity, event)",
 	"CREATE TABLE IF NOT EXISTS finding(event BIGINT NOT NULL,"
 	" idx INTEGER NOT NULL, analyzer TEXT, rule TEXT,"
 	" score DOUBLE PRECISION, evidence TEXT, part TEXT,"

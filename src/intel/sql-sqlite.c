@@ -50,7 +50,7 @@ static const char *const sqlite_schema[] = {
 	"CREATE TABLE IF NOT EXISTS event_entity(event INTEGER NOT NULL,"
 	" role INTEGER NOT NULL, entity INTEGER NOT NULL,"
 	" PRIMARY KEY(event, role, entity)) WITHOUT ROWID",
-	"CREATE INDEX IF NOT EXISTS event_entity_entity ON event_entity(entity)",
+	"CREATE INDEX IF NOT EXISTS event_entity_entity ON event_entity(entity, event)",
 	"CREATE TABLE IF NOT EXISTS finding(event INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, analyzer TEXT, rule TEXT, score REAL,"
 	" evidence TEXT, part TEXT, PRIMARY KEY(event, idx)) WITHOUT ROWID",
