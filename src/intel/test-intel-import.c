@@ -324,6 +324,40 @@ static void test_export_sign_verify(void **state)
 	gv_intel_store_close(&st);
 }
 
+/* The intel: section is read alone; other sections and unknown keys are
+ * ignored; a missing file means the defaults. */
+static void test_config(void **state)
+{
+	(void)state;
+	char path[600];
+	write_tmp("geneva.yaml",
+		  "scan:\n  limits:\n    max_parts: 10\n"
+		  "intel:\n  store: \"postgres:host=/run/pg dbname=geneva\"\n"
+		  "  journal_dir: /srv/journal\n  batch_size: 100\n"
+		  "  future_key: 1\n  warninglists: [/a/list.json, /b]\n"
+		  "alerts:\n  min_severity: high\n",
+		  path, sizeof(path));
+	struct gv_intel_config *c;
+	const char *err;
+	assert_int_equal(gv_intel_config_load(path, &c, &err), 1);
+	assert_string_equal(c->store, "postgres:host=/run/pg dbname=geneva");
+	assert_string_equal(c->journal_dir, "/srv/journal");
+	assert_int_equal(c->batch_size, 100);
+	assert_int_equal(c->queue_size, 4096);
+	assert_int_equal(c->n_warninglists, 2);
+	assert_string_equal(c->warninglists[1], "/b");
+	gv_intel_config_free(&c);
+	assert_null(c);
+	assert_int_equal(gv_intel_config_load("/nonexistent.yaml", &c, &err), 1);
+	assert_string_equal(c->store, "sqlite:/var/lib/geneva/intel.db");
+	assert_int_equal(c->batch_size, 2048);
+	gv_intel_config_free(&c);
+	write_tmp("bad.yaml", "intel:\n  batch_size: [not a number]\n", path,
+		  sizeof(path));
+	assert_int_equal(gv_intel_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err, "bad.yaml"));
+}
+
 int main(void)
 {
 	const char *env = getenv("GENEVA_SHARED");
@@ -338,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_warninglist_and_lists),
 		cmocka_unit_test(test_refuse_bad_json),
 		cmocka_unit_test(test_export_sign_verify),
+		cmocka_unit_test(test_config),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];
