@@ -484,10 +484,18 @@ struct report_ctx {
 	int rc;
 };
 
-static void report_one(struct report_ctx *r, const struct gv_abuse_evidence *ev)
+static void report_one(struct report_ctx *r, const struct gv_abuse_evidence *in)
 {
 	struct gv_buf out;
+	struct gv_domain_name dn;
 	const char *error;
+	/* the A-label form: headers and file names stay ASCII */
+	if (gv_domain_normalize(in->domain, strlen(in->domain), NULL, &dn, &error) < 0) {
+		r->rc = fail(in->domain, error);
+		return;
+	}
+	struct gv_abuse_evidence e = *in, *ev = &e;
+	e.domain = dn.ascii;
 	gv_buf_init(&out, 1 << 20);
 	if (gv_abuse_report_write(&r->opts, &r->to, ev, &out, &error) < 0) {
 		r->rc = fail(ev->domain, error);
