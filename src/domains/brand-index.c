@@ -130,6 +130,7 @@ void gv_brand_index_free(struct gv_brand_index **idxp)
 	gv_free(idx->brands);
 	strset_free(&idx->owned);
 	strset_free(&idx->owned_any);
+	strset_free(&idx->allowed);
 	strset_free(&idx->brand_set);
 	strset_free(&idx->keywords);
 	gv_free(idx->gap);
@@ -270,7 +271,16 @@ int gv_brand_index_own(struct gv_brand_index *idx, const char *brand_domain,
 int gv_brand_index_allow(struct gv_brand_index *idx, const char *domain,
 			 const char **error_r)
 {
-	return add_owned(idx, domain, error_r);
+	size_t len = strlen(domain);
+	if (len > 2 && strcmp(domain + len - 2, ".*") == 0)
+		return add_owned(idx, domain, error_r);
+	/* the name itself, not its registrable domain: allow-lists name
+	 * hosts on shared domains (someone.blog-host.net) */
+	struct gv_domain_name n;
+	if (gv_domain_normalize(domain, len, &idx->limits, &n, error_r) < 0)
+		return -1;
+	gv_strset_add(&idx->allowed, n.ascii, n.ascii_len);
+	return 1;
 }
 
 size_t gv_brand_index_count(const struct gv_brand_index *idx)

@@ -572,6 +572,15 @@ int gv_brand_index_match(const struct gv_brand_index *idx, const char *domain,
 		return 0;
 	if (reg_len > 0 && gv_strset_has(&idx->owned, reg, reg_len))
 		return 0;
+	/* allow-listed: the name or a parent down to the registrable one */
+	for (size_t off = 0; idx->allowed.n > 0 && off <= name.registrable_off;) {
+		if (gv_strset_has(&idx->allowed, name.ascii + off, name.ascii_len - off))
+			return 0;
+		const char *dot = memchr(name.ascii + off, '.', name.ascii_len - off);
+		if (dot == NULL)
+			break;
+		off = (size_t)(dot - name.ascii) + 1;
+	}
 	if (reg_len > 0 && gv_strset_has(&idx->owned_any, reg,
 					 name.suffix_off - name.registrable_off - 1))
 		return 0;

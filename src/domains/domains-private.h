@@ -91,6 +91,7 @@ struct gv_brand_index {
 	size_t n_brands, cap_brands;
 	struct strset owned;	 /* registrable domains never reported */
 	struct strset owned_any; /* label parts owned under every suffix */
+	struct strset allowed;	 /* allow-listed names (and names under them) */
 	struct strset brand_set; /* brand registrables (dedup on add) */
 	struct strset keywords;	 /* keys of gv_keywords */
 	struct gap_entry *gap;

@@ -186,7 +186,8 @@ int gv_brand_index_add(struct gv_brand_index *idx, const char *brand_domain,
  * (google.* owns google.de, google.co.uk, ...). 1 ok, -1 bad input. */
 int gv_brand_index_own(struct gv_brand_index *idx, const char *brand_domain,
 		       const char *owned, const char **error_r);
-/* Allow-list: this registrable domain (and every name under it), or
+/* Allow-list: this name and every name under it (not its whole
+ * registrable domain: allow-lists name hosts on shared domains), or
  * "name.*", is never reported whatever brand it resembles. 1 ok, -1 bad. */
 int gv_brand_index_allow(struct gv_brand_index *idx, const char *domain,
 			 const char **error_r);

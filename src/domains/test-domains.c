@@ -27,7 +27,8 @@ static int setup(void **state)
 		"myetherwallet.com\n"
 		"circl.lu\n"
 		"ing.com\n"
-		"!paypal-partner.example\n";
+		"!paypal-partner.example\n"
+		"!myetherwallet.shared-host.example\n";
 	assert_int_equal(gv_brand_index_load(idx, brands, sizeof(brands) - 1, &error), 1);
 	assert_int_equal(gv_brand_index_count(idx), 5);
 	gv_brand_index_build(idx);
@@ -93,6 +94,8 @@ static void test_typo_techniques(void **state)
 		{ "login-paypal.example.net", "paypal.com", GV_TECH_BRAND_IN_SUBDOMAIN },
 		{ "myetherwallet-cpt.space", "myetherwallet.com", GV_TECH_BRAND_IN_LABEL },
 		{ "login.paypal.com.evil.ru", "paypal.com", GV_TECH_BRAND_IN_SUBDOMAIN },
+		/* a sibling of an allow-listed host on a shared domain */
+		{ "myetherwallet.x.shared-host.example", "myetherwallet.com", GV_TECH_BRAND_IN_SUBDOMAIN },
 		{ "myehterwaltet.com", "myetherwallet.com", GV_TECH_NONE },
 		{ "c00cl.lu", "circl.lu", GV_TECH_NONE }, /* doubled keystroke */
 	};
@@ -123,6 +126,8 @@ static void test_not_reported(void **state)
 		{ "paypal-community.com", NULL, GV_TECH_NONE }, /* owned */
 		{ "microsoft.de", NULL, GV_TECH_NONE },		/* owned via microsoft.* */
 		{ "paypal-partner.example", NULL, GV_TECH_NONE }, /* allow-list */
+		{ "www.paypal-partner.example", NULL, GV_TECH_NONE },
+		{ "myetherwallet.shared-host.example", NULL, GV_TECH_NONE },
 		{ "example.com", NULL, GV_TECH_NONE },
 		{ "pineapple.com", NULL, GV_TECH_NONE },
 		{ "ing-something.com", NULL, GV_TECH_NONE },	/* short brand in a word */
