@@ -104,8 +104,6 @@ struct gv_brand_index {
 bool gv_strset_has(const struct strset *set, const char *s, size_t len);
 /* 1 added (a copy), 0 already there. */
 int gv_strset_add(struct strset *set, const char *s, size_t len);
-/* Builds the gap table, filter and automaton (brand-match.c). */
-void gv_brand_index_build(struct gv_brand_index *idx);
 
 /* ---- ac.c: Aho-Corasick automaton over bytes ---- */
 
