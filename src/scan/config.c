@@ -121,17 +121,6 @@ static const cyaml_schema_value_t root_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct y_root, root_fields),
 };
 
-static __thread char log_line[512];
-
-static void log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-{
-	(void)ctx;
-	if (level >= CYAML_LOG_ERROR && log_line[0] == '\0') {
-		vsnprintf(log_line, sizeof(log_line), fmt, args);
-		log_line[strcspn(log_line, "\n")] = '\0';
-	}
-}
-
 /* Default action floors: malware verdicts reject, analysis cut short by a
  * limit quarantines (never "clean" by omission). */
 static const struct {
@@ -256,34 +245,14 @@ static int convert(struct gv_scan_config *c, const struct y_root *y,
 int gv_scan_config_load(const char *path, struct gv_scan_config **cfg_r,
 			const char **error_r)
 {
-	static __thread char err[700];
 	struct y_root *y = NULL;
-	if (path != NULL) {
-		cyaml_config_t cc = {
-			.log_fn = log_fn, .mem_fn = cyaml_mem,
-			.log_level = CYAML_LOG_ERROR,
-			.flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
-		};
-		log_line[0] = '\0';
-		cyaml_err_t e = cyaml_load_file(path, &cc, &root_schema,
-						(cyaml_data_t **)&y, NULL);
-		if (e != CYAML_OK) {
-			snprintf(err, sizeof(err), "%s: %s%s%s", path,
-				 cyaml_strerror(e), log_line[0] ? ": " : "",
-				 log_line);
-			*error_r = err;
-			return -1;
-		}
-	}
+	if (path != NULL && gv_yaml_load(path, &root_schema, (void **)&y, error_r) < 0)
+		return -1;
 	struct gv_scan_config *c = gv_calloc(1, sizeof(*c));
 	int ret = convert(c, y, error_r);
-	if (y != NULL) {
-		cyaml_config_t cc = { .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
-		cyaml_free(&cc, &root_schema, y, 0);
-	}
-	/* policy rules with a score but no explicit action keep -1 (none);
-	 * cyaml gives 0 for an absent score, which we read as "keep" unless
-	 * the key was written: documented in docs/config.md */
+	gv_yaml_free(&root_schema, y);
+	/* policy rules with an action and no score keep the analyzer's score
+	 * (cyaml gives 0 for an absent key; documented in docs/config.md) */
 	for (size_t i = 0; i < c->n_rules; i++)
 		if (c->rules[i].score == 0 && c->rules[i].action >= 0)
 			c->rules[i].score = -1;
