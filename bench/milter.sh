@@ -2,14 +2,15 @@
 # Postfix alone vs Postfix + geneva milter under the same SMTP load, side
 # by side: messages/s, end-of-data reply latency p50/p99 (the step the
 # milter adds to), and the milter's RSS (supervisor + worker) with CONC
-# concurrent sessions open. Root; loopback only; ~2 minutes.
+# concurrent sessions open. Root; loopback only; ~4 minutes.
 #
 # Two loads per setup: saturation (every session sends as fast as it can:
 # throughput) and a paced open-loop load at RATE messages/s (latency
 # without queueing, the "added latency for typical mail").
 #
 # usage: bench/milter.sh [GENEVA_BINARY]   env: CONC (50), TOTAL (2000),
-#        RATE (100), SET (typical = easy-ham corpus | phishing = phishing_pot)
+#        RATE (100), ROUNDS (3), SET (typical = easy-ham corpus | phishing =
+#        phishing_pot)
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 GENEVA=$(readlink -f "${1:-$SRC/build/src/cli/geneva}")
@@ -18,6 +19,7 @@ CONC=${CONC:-50}
 TOTAL=${TOTAL:-2000}
 SET=${SET:-typical}
 RATE=${RATE:-100}
+ROUNDS=${ROUNDS:-3}
 command -v postfix >/dev/null || { echo "postfix not installed (scripts/deps.sh --full)"; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "needs root (postfix)"; exit 2; }
 
@@ -38,59 +40,68 @@ ls "$src" | head -400 | while read -r f; do cp "$src/$f" "$T/msgs/$f.eml"; done
 { cat "$SRC/config/geneva.yaml"; printf 'quarantine:\n  dir: %s/quarantine\n  sendmail: %s/sendmail\n' "$T" "$T"; } > "$T/geneva.yaml"
 chmod 644 "$T/geneva.yaml"
 
-run() { # $1 = label, $2 = milter spec or ""
-	rm -rf "$T/spool" "$T/vmail" "$T/data"
-	SMTP_PORT=$(free_port)
-	pf_setup "$T" "$SMTP_PORT" "$2"
-	pf_start
-	pid=0
-	if [ -n "$2" ]; then
-		gv_start "$T/geneva.yaml" "inet:$MILTER_PORT@127.0.0.1"
-		pid=$GV_PID
-	fi
-	python3 "$SRC/bench/milter_load.py" "$SMTP_PORT" "$CONC" 200 "$T/msgs" > /dev/null # warm-up
-	python3 "$SRC/bench/milter_load.py" "$SMTP_PORT" "$CONC" "$TOTAL" "$T/msgs" "$pid" > "$T/$1.json"
-	python3 "$SRC/bench/milter_load.py" "$SMTP_PORT" "$CONC" $((RATE * 10)) "$T/msgs" "$pid" "$RATE" > "$T/$1-paced.json"
-	gv_stop
-	pf_stop
-	if [ -n "$2" ]; then
-		# the milter's own time per message (end of message -> answer)
-		grep -o ' ms=[0-9.]*$' "$T/milter.log" | tail -n $((TOTAL + RATE * 10)) | cut -d= -f2 | sort -n > "$T/ms.txt"
-		cp "$T/milter.log" /tmp/gv-bench-milter.log
-	fi
-}
+# Two Postfix instances run side by side (one without, one with the milter)
+# and the loads alternate between them ROUNDS times: the machine is shared,
+# so a single "alone" run and a later "milter" run can see different
+# background load; medians over interleaved rounds are what we compare.
 MILTER_PORT=$(free_port)
-run alone ""
-run milter "inet:127.0.0.1:$MILTER_PORT"
+PORT_A=$(free_port)
+PORT_M=$(free_port)
+pf_setup "$T/a" "$PORT_A" ""
+PF_A=$PF
+pf_setup "$T/m" "$PORT_M" "inet:127.0.0.1:$MILTER_PORT"
+PF_M=$PF
+PF=$PF_A; pf_start
+PF=$PF_M; pf_start
+cleanup() { gv_stop; PF=$PF_A; pf_stop; PF=$PF_M; pf_stop; rm -rf "$T"; }
+gv_start "$T/geneva.yaml" "inet:$MILTER_PORT@127.0.0.1"
+LOAD="$SRC/bench/milter_load.py"
+python3 "$LOAD" "$PORT_A" "$CONC" 200 "$T/msgs" > /dev/null # warm-up
+python3 "$LOAD" "$PORT_M" "$CONC" 200 "$T/msgs" > /dev/null
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	python3 "$LOAD" "$PORT_A" "$CONC" "$TOTAL" "$T/msgs" > "$T/alone-$r.json"
+	python3 "$LOAD" "$PORT_M" "$CONC" "$TOTAL" "$T/msgs" "$GV_PID" > "$T/milter-$r.json"
+	python3 "$LOAD" "$PORT_A" "$CONC" $((RATE * 10)) "$T/msgs" 0 "$RATE" > "$T/alone-paced-$r.json"
+	python3 "$LOAD" "$PORT_M" "$CONC" $((RATE * 10)) "$T/msgs" "$GV_PID" "$RATE" > "$T/milter-paced-$r.json"
+	r=$((r + 1))
+done
+# the milter's own time per message (end of message -> answer)
+grep -o ' ms=[0-9.]*$' "$T/milter.log" | cut -d= -f2 | sort -n > "$T/ms.txt"
+cp "$T/milter.log" /tmp/gv-bench-milter.log
 
-python3 - "$T/alone.json" "$T/milter.json" "$CONC" "$SET" "$T/ms.txt" "$T/alone-paced.json" "$T/milter-paced.json" "$RATE" <<'PY'
-import json, sys
-a, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-print("geneva milter bench: %s messages, %s concurrent SMTP sessions, set=%s" % (a["messages"], sys.argv[3], sys.argv[4]))
-print("%-28s %14s %14s" % ("", "postfix alone", "postfix+milter"))
-for k, label in (("msgs_per_s", "messages/s"), ("eod_p50_ms", "end-of-data p50 (ms)"),
-                 ("eod_p99_ms", "end-of-data p99 (ms)"), ("txn_p50_ms", "transaction p50 (ms)"),
-                 ("txn_p99_ms", "transaction p99 (ms)")):
-    print("%-28s %14s %14s" % (label, a[k], m[k]))
-print("%-28s %14s %14s" % ("reply codes", json.dumps(a["codes"]), json.dumps(m["codes"])))
-print("throughput ratio (milter/alone): %.2f  (goal >= 0.8)" % (m["msgs_per_s"] / a["msgs_per_s"]))
-print("added end-of-data latency at saturation: p50 %+.1f ms, p99 %+.1f ms  (queueing)" %
-      (m["eod_p50_ms"] - a["eod_p50_ms"], m["eod_p99_ms"] - a["eod_p99_ms"]))
-ap, mp = json.load(open(sys.argv[6])), json.load(open(sys.argv[7]))
-print("paced at %s messages/s (%s messages, %s sessions): postfix alone / +milter" % (sys.argv[8], ap["messages"], sys.argv[3]))
-for k, label in (("msgs_per_s", "messages/s"), ("eod_p50_ms", "end-of-data p50 (ms)"),
-                 ("eod_p99_ms", "end-of-data p99 (ms)"), ("txn_p50_ms", "transaction p50 (ms)"),
-                 ("txn_p99_ms", "transaction p99 (ms)")):
-    print("%-28s %14s %14s" % (label, ap[k], mp[k]))
-print("%-28s %14s %14s" % ("reply codes", json.dumps(ap["codes"]), json.dumps(mp["codes"])))
-print("added end-of-data latency (paced): p50 %+.1f ms, p99 %+.1f ms  (goal p99 <= 20 ms)" %
-      (mp["eod_p50_ms"] - ap["eod_p50_ms"], mp["eod_p99_ms"] - ap["eod_p99_ms"]))
-ms = [float(x) for x in open(sys.argv[5])]
-if ms:
-    print("inside the milter (end of message -> answer): p50 %.2f ms, p99 %.2f ms" %
-          (ms[len(ms) // 2], ms[min(len(ms) - 1, len(ms) * 99 // 100)]))
-print("milter CPU per message (supervisor + worker, all threads): %.2f ms at saturation, %.2f ms paced" %
-      (m["milter_cpu_ms_per_msg"], mp["milter_cpu_ms_per_msg"]))
-print("milter RSS (supervisor + worker): %.1f MiB with %s sessions open, peak %.1f MiB" %
-      (m["rss_at_conc_kb"] / 1024, sys.argv[3], m["rss_peak_kb"] / 1024))
+python3 - "$T" "$ROUNDS" "$CONC" "$SET" "$RATE" <<'PY'
+import json, statistics, sys
+t, rounds, conc, set_, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+def load(name):
+    return [json.load(open("%s/%s-%d.json" % (t, name, r))) for r in range(1, rounds + 1)]
+def med(runs, k):
+    return round(statistics.median(x[k] for x in runs), 2)
+A, M, AP, MP = load("alone"), load("milter"), load("alone-paced"), load("milter-paced")
+keys = (("msgs_per_s", "messages/s"), ("eod_p50_ms", "end-of-data p50 (ms)"),
+        ("eod_p99_ms", "end-of-data p99 (ms)"), ("txn_p50_ms", "transaction p50 (ms)"),
+        ("txn_p99_ms", "transaction p99 (ms)"))
+print("geneva milter bench: set=%s, %s concurrent SMTP sessions, %d interleaved rounds, medians"
+      % (set_, conc, rounds))
+print("saturation (%d messages per round)      postfix alone  postfix+milter" % A[0]["messages"])
+for k, label in keys:
+    print("  %-36s %14s %14s" % (label, med(A, k), med(M, k)))
+print("  %-36s %14s %14s" % ("messages/s per round", [x["msgs_per_s"] for x in A], [x["msgs_per_s"] for x in M]))
+codes = lambda runs: sum(sum(v for c, v in x["codes"].items() if c != "250") for x in runs)
+print("  %-36s %14s %14s" % ("non-250 replies (all rounds)", codes(A), codes(M)))
+print("  throughput ratio (milter/alone, medians): %.2f  (goal >= 0.8)" %
+      (med(M, "msgs_per_s") / med(A, "msgs_per_s")))
+print("paced at %s messages/s (%d messages per round)" % (rate, AP[0]["messages"]))
+for k, label in keys:
+    print("  %-36s %14s %14s" % (label, med(AP, k), med(MP, k)))
+print("  %-36s %14s %14s" % ("non-250 replies (all rounds)", codes(AP), codes(MP)))
+print("  added end-of-data latency (paced, medians): p50 %+.1f ms, p99 %+.1f ms  (goal p99 <= 20 ms)" %
+      (med(MP, "eod_p50_ms") - med(AP, "eod_p50_ms"), med(MP, "eod_p99_ms") - med(AP, "eod_p99_ms")))
+ms = [float(x) for x in open(t + "/ms.txt")]
+print("inside the milter (end of message -> answer, all messages): p50 %.2f ms, p99 %.2f ms" %
+      (ms[len(ms) // 2], ms[min(len(ms) - 1, len(ms) * 99 // 100)]))
+print("milter CPU per message (supervisor + worker, all threads): %.2f ms saturated, %.2f ms paced" %
+      (med(M, "milter_cpu_ms_per_msg"), med(MP, "milter_cpu_ms_per_msg")))
+print("milter RSS (supervisor + worker) with %s sessions open: %.1f MiB (max over rounds)" %
+      (conc, max(x["rss_at_conc_kb"] for x in M) / 1024))
 PY

@@ -5,7 +5,7 @@
  *   msg/ID.eml       the raw message exactly as the MTA handed it over
  *   msg/ID.json      its envelope and verdict (written after ID.eml)
  *   msg/ID.released  present once the message was released (a marker)
- *   index.sqlite     SQLite (WAL) index for listing
+ *   index.sqlite     SQLite (WAL, synchronous=NORMAL) index for listing
  *
  * The files are the truth; the index is a cache rebuilt from them. A put
  * writes ID.eml then ID.json, each through a temp file, fsync and rename,
