@@ -443,7 +443,8 @@ static int cmd_rpz(int argc, char **argv, const char *config)
 		if (gv_domains_feed_path(argv[i], 4096, collect_line, &l, &st, &error) < 0)
 			rc = fail(argv[i], error);
 	/* one trigger name per domain (a zone has A and AAAA lines) */
-	qsort(l.v, l.n, sizeof(char *), cmp_names);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(char *), cmp_names);
 	size_t uniq = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		if (uniq > 0 && strcmp(l.v[i], l.v[uniq - 1]) == 0)

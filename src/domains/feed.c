@@ -137,7 +137,8 @@ static int feed_dir(const char *dir, size_t max_line, gv_feed_line_fn *fn,
 		names[n++] = gv_strdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_name);
+	if (n > 1)
+		qsort(names, n, sizeof(char *), cmp_name);
 	int rc = 1;
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
