@@ -2,6 +2,7 @@
 # Intel store benchmark: ingest rate (events/s) into SQLite and PostgreSQL
 # and report query times over N events (default 1,000,000).
 #   bench/intel.sh [BUILD_DIR] [N]
+#   GV_BENCH_BACKENDS="sqlite postgres" (default both)
 # Goal (issue 5): >= 50,000 events/s into SQLite, top-targeted < 200 ms.
 # Prints the bench program's key=value lines per backend; the PostgreSQL
 # server is started here on loopback in a temp dir and stopped at the end.
@@ -24,13 +25,17 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+backends=${GV_BENCH_BACKENDS:-sqlite postgres}
 echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+case " $backends " in *" sqlite "*)
 echo "# sqlite, store ingest path (writer thread's transactions), N=$n"
 "$bench" "sqlite:$tmp/intel.db" "$n" 2000
 echo "# sqlite, whole recorder path (record -> queue -> writer), 100000 events"
 mkdir -p "$tmp/journal"
-"$bench" "sqlite:$tmp/rec.db" 100000 512 --recorder "$tmp/journal"
+"$bench" "sqlite:$tmp/rec.db" 100000 2048 --recorder "$tmp/journal"
+;; esac
 
+case " $backends " in *" postgres "*) ;; *) exit 0 ;; esac
 if [ -n "$pgbin" ] && [ -x "$pgbin/initdb" ]; then
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	$run "$pgbin/initdb" -D "$tmp/pg" -A trust -U geneva --no-sync \
