@@ -268,9 +268,25 @@ void gv_cli_intel_scan_record(struct gv_cli_intel_scan *s,
 			.sha256 = nz(r->files[i].sha256),
 			.md5 = nz(r->files[i].md5),
 		};
-	const char *fam[4];
+	/* Malware families: named by indicator hits, or the ClamAV signature
+	 * / YARA rule that detected an attachment ("clamav.X", "yara.X"). */
+	const char *fam[12];
+	size_t n_fam = 0;
 	for (size_t i = 0; i < s->n_families; i++)
-		fam[i] = s->families[i];
+		fam[n_fam++] = s->families[i];
+	for (size_t i = 0; i < r->n_findings && n_fam < GV_ARRAY_LEN(fam);
+	     i++) {
+		const char *rule = r->findings[i].rule;
+		const char *name =
+			strncmp(rule, "clamav.", 7) == 0 ? rule + 7 :
+			strncmp(rule, "yara.", 5) == 0	 ? rule + 5 :
+							   NULL;
+		bool dup = false;
+		for (size_t k = 0; name && k < n_fam; k++)
+			dup |= strcmp(fam[k], name) == 0;
+		if (name && *name && !dup)
+			fam[n_fam++] = name;
+	}
 	struct gv_intel_event ev = {
 		.event_id = id,
 		.time = (int64_t)time(NULL),
@@ -294,7 +310,7 @@ void gv_cli_intel_scan_record(struct gv_cli_intel_scan *s,
 		.n_attachments = r->n_files,
 		.campaign = nz(s->campaign),
 		.families = fam,
-		.n_families = s->n_families,
+		.n_families = n_fam,
 		.source = "cli",
 	};
 	const char *err;

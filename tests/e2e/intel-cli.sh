@@ -16,7 +16,7 @@ fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..10"
+echo "1..11"
 
 db=$tmp/intel.db
 "$geneva" intel import --quiet --db "$db" "$shared/corpora/threat_intel" \
@@ -108,4 +108,15 @@ echo 'a1b2c3d4,5a0b4a09-0c54-4d4a-9f2d-4b3b950d210f' >"$tmp/feed/hashes.csv"
 "$geneva" intel import --quiet --db "$tmp/feed.db" "$tmp/feed" >"$tmp/feed.txt"
 check "a MISP feed directory imports its event files only" \
 	"grep -q '^files 1 (skipped 0, refused 0)' '$tmp/feed.txt' && ! grep -q 'indicators new 0 ' '$tmp/feed.txt'"
+# A detected attachment names its malware family in the malware report.
+"$geneva" scan --no-progress --quiet --db "$tmp/mw.db" \
+	"$shared/corpora/email/rspamd_test_messages/broken_richtext.eml" \
+	>/dev/null 2>&1 || true
+"$geneva" report --db "$tmp/mw.db" --json malware >"$tmp/mw.json"
+check "a YARA-detected attachment counts as its malware family" \
+	"python3 -c \"
+import json,sys
+rows=json.load(open('$tmp/mw.json'))['rows']
+sys.exit(0 if any(r['kind']=='malware' and r['value']=='EICAR_Test_File'
+  and r['messages']==1 for r in rows) else 1)\""
 exit $fail
