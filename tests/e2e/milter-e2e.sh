@@ -80,11 +80,13 @@ send() {
 		--to "$_to" --data "$_f" "$@" 2>&1 | grep -E '^(<-|<\*\*) +[245][0-9][0-9] ' | tail -2 | head -1
 }
 qid_of() { sed -n 's/.*queued as \([0-9A-F]*\).*/\1/p'; }
-# wait until N files are in a Maildir (or 20 s)
+# wait until N files are in a Maildir (or 30 s; the queue is flushed now
+# and then in case a delivery trigger was missed right after start-up)
 wait_mail() {
 	_i=0
-	while [ $_i -lt 200 ]; do
-		[ "$(find "$T/vmail/$1" -type f 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+	while [ $_i -lt 300 ]; do
+		[ "$(find "$T/vmail/$1/new" -type f 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		[ $((_i % 50)) = 49 ] && pf_flush
 		sleep 0.1
 		_i=$((_i + 1))
 	done
@@ -102,7 +104,11 @@ if [ -n "$Q1" ] && wait_mail alice 1 &&
 	grep -q '^X-Geneva-Reasons: ' "$(newest alice)"; then
 	ok "clean message delivered to the Maildir with X-Geneva headers"
 else
-	not_ok "clean message delivered with X-Geneva headers" "reply: $r"
+	not_ok "clean message delivered with X-Geneva headers" "reply: $r" \
+		"maildir: $(ls "$T/vmail/alice/new" 2>/dev/null | wc -l) files" \
+		"log: $(grep "qid=$Q1" "$T/milter.log" | cut -c1-300)" \
+		"postfix: $(grep "$Q1" "$T/log/postfix.log" | tail -2)" \
+		"headers: $(grep '^X-Geneva' "$(newest alice)" 2>/dev/null)"
 fi
 
 # 2. forged headers are replaced
