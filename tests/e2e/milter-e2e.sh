@@ -15,6 +15,8 @@
 #   reload to quarantine_mode hold + max_message_bytes 1000 -> 552 5.3.4 for
 #                                 a bigger message (logged reason), the lure
 #                                 held in Postfix's hold queue and stored
+#   quarantine store not writable -> 451 (never discarded unstored); with
+#                                 failure_mode accept: delivered, "unscanned"
 #   SIGKILL of the worker      -> the supervisor restarts it, mail flows
 #   SIGTERM                    -> graceful stop (event=stopped), exit 0
 #   background mode            -> detaches, pidfile, removed on SIGTERM
@@ -70,7 +72,7 @@ mkconfig
 chmod 644 "$T/geneva.yaml"
 pf_start
 gv_start "$T/geneva.yaml" "$SOCK"
-echo "1..15"
+echo "1..16"
 
 # send FILE RCPT [extra swaks args] -> prints the final reply line
 send() {
@@ -238,6 +240,29 @@ postsuper -c "$PF" -d ALL hold >/dev/null 2>&1 || true
 mkconfig
 kill -HUP "$GV_PID"
 i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=4' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
+
+# the store cannot be written: the lure is tempfailed, never discarded or
+# delivered (quarantine before answering); failure_mode accept delivers it
+# marked unscanned instead
+chmod 500 "$T/quarantine/msg"
+r_fail=$(send "$PHISH" bob@e2e.test)
+n_bob=$(find "$T/vmail/bob/new" -type f | wc -l)
+mkconfig "" "  failure_mode: accept"
+kill -HUP "$GV_PID"
+i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=5' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
+r_acc=$(send "$PHISH" bob@e2e.test)
+if echo "$r_fail" | grep -q '451 4.7.1' &&
+	grep -q 'action=tempfail .*error="quarantine store failed"' "$T/milter.log" &&
+	echo "$r_acc" | grep -q ' 250 ' && wait_mail bob $((n_bob + 1)) &&
+	grep -q '^X-Geneva-Verdict: unscanned' "$(newest bob)"; then
+	ok "store not writable: tempfail (451), or with failure_mode accept delivered marked unscanned"
+else
+	not_ok "store failure handling" "tempfail: $r_fail" "accept: $r_acc" "$(grep 'quarantine_error' "$T/milter.log" | tail -1)"
+fi
+chmod 700 "$T/quarantine/msg"
+mkconfig
+kill -HUP "$GV_PID"
+i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=6' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
 
 # 8. SIGKILL of the worker: the supervisor restarts it
 W=$(gv_worker_pid)
