@@ -148,6 +148,13 @@ static void *reload_thread(void *arg)
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	/* the worker started serving with one engine: build the others */
+	uint64_t t_fill = gv_now_ms();
+	struct gv_milter_gen *first = gv_milter_gen_get(st);
+	gv_milter_gen_fill(st, first, st->config_path);
+	gv_log(GV_LOG_INFO, "event=scanners_ready generation=%u scanners=%zu ms=%llu",
+	       first->id, first->n, (unsigned long long)(gv_now_ms() - t_fill));
+	gv_milter_gen_put(st, first);
 	for (;;) {
 		/* wake at least once a second to free retired generations */
 		struct timespec tick = { .tv_sec = 1 };
@@ -158,7 +165,7 @@ static void *reload_thread(void *arg)
 		uint64_t t0 = gv_now_ms();
 		struct gv_milter_gen *g;
 		const char *err;
-		if (gv_milter_gen_build(st->config_path, NULL, &g, &err) < 0) {
+		if (gv_milter_gen_build(st->config_path, NULL, false, &g, &err) < 0) {
 			gv_log(GV_LOG_ERROR, "event=reload_failed error=\"%s\" (still serving the old configuration)", err);
 			continue;
 		}
@@ -228,7 +235,10 @@ static int worker(const struct run *r)
 	}
 	uint64_t t0 = gv_now_ms();
 	struct gv_milter_gen *g;
-	if (gv_milter_gen_build(r->config, r->socket, &g, &err) < 0) {
+	/* serve as soon as one engine is ready (this matters after a crash:
+	 * Postfix tempfails everything until the new worker answers); the
+	 * reload thread builds the others right away */
+	if (gv_milter_gen_build(r->config, r->socket, true, &g, &err) < 0) {
 		gv_log(GV_LOG_ERROR, "event=start_failed error=\"%s\"", err);
 		return 2;
 	}
@@ -236,7 +246,7 @@ static int worker(const struct run *r)
 	pthread_t th;
 	pthread_create(&th, NULL, reload_thread, &st);
 	pthread_detach(th);
-	gv_log(GV_LOG_INFO, "event=ready socket=%s user=%s scanners=%zu max_message=%zu ms=%llu",
+	gv_log(GV_LOG_INFO, "event=ready socket=%s user=%s scanners=1/%zu max_message=%zu ms=%llu",
 	       r->socket, r->drop ? r->pw.pw_name : "(unchanged)", g->n,
 	       g->max_message, (unsigned long long)(gv_now_ms() - t0));
 	uint64_t budget = gv_scan_config_limits(gv_scan_engine_config(g->engines[0]))->time_budget_ms;

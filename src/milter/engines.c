@@ -24,7 +24,8 @@ static void gen_free(struct gv_milter_gen *g)
 }
 
 int gv_milter_gen_build(const char *config_path, const char *socket_override,
-			struct gv_milter_gen **gen_r, const char **error_r)
+			bool first_only, struct gv_milter_gen **gen_r,
+			const char **error_r)
 {
 	struct gv_milter_gen *g = gv_calloc(1, sizeof(*g));
 	if (gv_milter_config_load(config_path, &g->cfg, error_r) < 0) {
@@ -43,17 +44,42 @@ int gv_milter_gen_build(const char *config_path, const char *socket_override,
 	 * process-wide library state that is not thread-safe (YARA's
 	 * yr_initialize/yr_finalize counter), so every engine is built and
 	 * freed by one thread at a time (see gv_milter_gen_reap) */
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->n; i++) {
+		if (first_only && i > 0) {
+			g->busy[i] = true; /* no engine yet: gv_milter_gen_fill */
+			continue;
+		}
 		if (gv_scan_engine_load(config_path, &g->engines[i], error_r) < 0) {
 			gen_free(g);
 			return -1;
 		}
+	}
 	size_t scan_max = gv_scan_config_limits(gv_scan_engine_config(g->engines[0]))
 				  ->max_message_bytes;
 	g->max_message = g->cfg->max_message_bytes ? (size_t)g->cfg->max_message_bytes
 						   : scan_max;
 	*gen_r = g;
 	return 1;
+}
+
+void gv_milter_gen_fill(struct gv_milter_state *st, struct gv_milter_gen *g,
+			const char *config_path)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->engines[i] != NULL)
+			continue;
+		struct gv_scan_engine *e;
+		const char *err;
+		if (gv_scan_engine_load(config_path, &e, &err) < 0) {
+			gv_log(GV_LOG_ERROR, "event=scanner_failed slot=%zu error=\"%s\"", i, err);
+			continue;
+		}
+		pthread_mutex_lock(&st->lock);
+		g->engines[i] = e;
+		g->busy[i] = false;
+		pthread_cond_broadcast(&st->freed);
+		pthread_mutex_unlock(&st->lock);
+	}
 }
 
 /* Caller holds st->lock. */

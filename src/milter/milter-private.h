@@ -37,9 +37,17 @@ struct gv_milter_state {
 };
 
 /* Builds a generation from the config file (milter section + n engines,
- * n = milter.scanners or the CPU count). 1 ok, -1 error with *error_r. */
+ * n = milter.scanners or the CPU count; with first_only just the first,
+ * the other slots stay unusable until gv_milter_gen_fill). 1 ok, -1 error
+ * with *error_r. */
 int gv_milter_gen_build(const char *config_path, const char *socket_override,
-			struct gv_milter_gen **gen_r, const char **error_r);
+			bool first_only, struct gv_milter_gen **gen_r,
+			const char **error_r);
+/* Builds the engines a first_only generation lacks, handing each out as
+ * soon as it is ready (a restarted worker serves after one engine). Only
+ * the thread that builds generations calls it. */
+void gv_milter_gen_fill(struct gv_milter_state *st, struct gv_milter_gen *g,
+			const char *config_path);
 /* Installs gen as current (the old one is freed once unreferenced). */
 void gv_milter_gen_install(struct gv_milter_state *st, struct gv_milter_gen *gen);
 /* Frees the retired generations. Only the thread that builds generations

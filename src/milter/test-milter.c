@@ -170,7 +170,7 @@ static void test_generations(void **state)
 	char *p = write_config("milter:\n  scanners: 2\n  max_message_bytes: 1000\n");
 	struct gv_milter_gen *g1, *g2;
 	const char *err;
-	assert_int_equal(gv_milter_gen_build(p, "inet:9@127.0.0.1", &g1, &err), 1);
+	assert_int_equal(gv_milter_gen_build(p, "inet:9@127.0.0.1", false, &g1, &err), 1);
 	assert_int_equal(g1->n, 2);
 	assert_int_equal(g1->max_message, 1000);
 	assert_string_equal(g1->cfg->socket, "inet:9@127.0.0.1");
@@ -192,7 +192,7 @@ static void test_generations(void **state)
 	assert_int_equal(c, a);
 
 	/* reload: new sessions get g2, the holder keeps scanning on g1 */
-	assert_int_equal(gv_milter_gen_build(p, NULL, &g2, &err), 1);
+	assert_int_equal(gv_milter_gen_build(p, NULL, false, &g2, &err), 1);
 	gv_milter_gen_install(&st, g2);
 	struct gv_milter_gen *fresh = gv_milter_gen_get(&st);
 	assert_ptr_equal(fresh, g2);
@@ -216,10 +216,30 @@ static void test_generations(void **state)
 	/* a broken config never replaces a working generation */
 	char *bad = write_config("milter:\n  failure_mode: maybe\n");
 	struct gv_milter_gen *g3 = NULL;
-	assert_int_equal(gv_milter_gen_build(bad, NULL, &g3, &err), -1);
+	assert_int_equal(gv_milter_gen_build(bad, NULL, false, &g3, &err), -1);
 	assert_null(g3);
 	unlink(bad);
 	gv_free(bad);
+
+	/* first_only: one engine serves at once, the second slot is handed
+	 * out only after gv_milter_gen_fill built it */
+	struct gv_milter_gen *g4;
+	assert_int_equal(gv_milter_gen_build(p, NULL, true, &g4, &err), 1);
+	assert_non_null(g4->engines[0]);
+	assert_null(g4->engines[1]);
+	gv_milter_gen_install(&st, g4);
+	struct gv_milter_gen *h = gv_milter_gen_get(&st);
+	assert_int_equal(gv_milter_engine_acquire(&st, h, 100, &a), 1);
+	assert_int_equal(a, 0);
+	assert_int_equal(gv_milter_engine_acquire(&st, h, 100, &b), 0);
+	gv_milter_gen_fill(&st, h, p);
+	assert_non_null(h->engines[1]);
+	assert_int_equal(gv_milter_engine_acquire(&st, h, 100, &b), 1);
+	assert_int_equal(b, 1);
+	gv_milter_engine_release(&st, h, a);
+	gv_milter_engine_release(&st, h, b);
+	gv_milter_gen_put(&st, h);
+	gv_milter_gen_reap(&st); /* g2, retired by the install of g4 */
 	unlink(p);
 	gv_free(p);
 }
