@@ -566,10 +566,15 @@ int gv_brand_index_match(const struct gv_brand_index *idx, const char *domain,
 	const char *reg = name.ascii + name.registrable_off;
 	size_t reg_len = name.ascii_len - name.registrable_off;
 	/* a public suffix of several labels (github.io, krakow.pl) is not
-	 * registrable by anyone; one label under no suffix is still looked at
-	 * (feeds and links carry such names) */
-	if (reg_len == 0 && memchr(name.ascii, '.', name.ascii_len) != NULL)
-		return 0;
+	 * registrable by anyone, unless only a wildcard rule makes it one
+	 * (circl.bd); one label under no suffix is still looked at (feeds
+	 * and links carry such names) */
+	if (reg_len == 0 && memchr(name.ascii, '.', name.ascii_len) != NULL) {
+		if (!gv_domain_wildcard_suffix(&name))
+			return 0;
+		reg = name.ascii;
+		reg_len = name.ascii_len;
+	}
 	if (reg_len > 0 && gv_strset_has(&idx->owned, reg, reg_len))
 		return 0;
 	/* allow-listed: the name or a parent down to the registrable one */

@@ -28,6 +28,11 @@ int gv_domain_normalize_nosuffix(const char *name, size_t len,
 				 const struct gv_domains_limits *limits,
 				 struct gv_domain_name *out, const char **error_r);
 void gv_domain_find_suffix(struct gv_domain_name *out);
+/* For a name of several labels that is itself a public suffix only
+ * through a wildcard rule (circl.bd under *.bd): treats its first label as
+ * the registrable label and returns true. Explicitly listed suffixes
+ * (github.io, krakow.pl) stay unregistrable (false). */
+bool gv_domain_wildcard_suffix(struct gv_domain_name *n);
 
 /* Limits with defaults filled in. */
 void gv_domains_limits_fill(const struct gv_domains_limits *in,

@@ -18,6 +18,7 @@
 #include <idn2.h>
 #include <libpsl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
@@ -405,6 +406,23 @@ static void find_suffix(struct gv_domain_name *out)
 void gv_domain_find_suffix(struct gv_domain_name *out)
 {
 	find_suffix(out);
+}
+
+bool gv_domain_wildcard_suffix(struct gv_domain_name *n)
+{
+	const char *dot = memchr(n->ascii, '.', n->ascii_len);
+	if (n->registrable_off != n->ascii_len || dot == NULL)
+		return false;
+	/* a wildcard rule (*.bd) makes every sibling a suffix too; an
+	 * explicit rule (github.io) does not */
+	char probe[GV_DOMAIN_MAX + 32];
+	int len = snprintf(probe, sizeof(probe), "xn--gv-probe-0a%s", dot);
+	if (len < 0 || (size_t)len >= sizeof(probe) ||
+	    !psl_is_public_suffix(psl, probe))
+		return false;
+	n->registrable_off = 0;
+	n->suffix_off = (size_t)(dot - n->ascii) + 1;
+	return true;
 }
 
 int gv_domain_normalize(const char *name, size_t len,

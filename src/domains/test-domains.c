@@ -98,6 +98,7 @@ static void test_typo_techniques(void **state)
 		{ "myetherwallet.x.shared-host.example", "myetherwallet.com", GV_TECH_BRAND_IN_SUBDOMAIN },
 		{ "myehterwaltet.com", "myetherwallet.com", GV_TECH_NONE },
 		{ "c00cl.lu", "circl.lu", GV_TECH_NONE }, /* doubled keystroke */
+		{ "circl.bd", "circl.lu", GV_TECH_TLD_SWAP }, /* under *.bd */
 	};
 	run_cases(cases, GV_ARRAY_LEN(cases));
 }
