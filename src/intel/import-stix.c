@@ -79,6 +79,12 @@ static int named(struct intel_import *im, json_t *o, enum gv_intel_kind kind,
 	const char *id = str(o, "id");
 	if (name == NULL || *name == '\0')
 		name = id;
+	if (name == NULL || *name == '\0') {
+		im->stats->invalid++; /* neither a name nor an id */
+		intel_import_note(im, "%s object without name or id",
+				  str(o, "type"));
+		return 1;
+	}
 	int64_t ent;
 	if (intel_entity_id(im->st, kind, name, im->now, &ent, error_r) < 0)
 		return -1;

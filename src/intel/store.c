@@ -263,6 +263,10 @@ int intel_entity_id(struct gv_intel_store *st, enum gv_intel_kind kind,
 		    const char *value, int64_t ts, int64_t *id_r,
 		    const char **error_r)
 {
+	if (value == NULL) {
+		*error_r = "intel: entity without a value";
+		return -1;
+	}
 	int64_t id = intel_cache_get(st->cache, (int)kind, value);
 	if (id != 0) {
 		*id_r = id;

@@ -260,6 +260,24 @@ static void test_refuse_bad_json(void **state)
 	gv_intel_store_close(&st);
 }
 
+/* Found by fuzz-intel-import: a bundle object with neither name nor id. */
+static void test_object_without_name_or_id(void **state)
+{
+	(void)state;
+	char path[600];
+	write_tmp("noid.json",
+		  "{\"type\": \"bundle\", \"id\": \"bundle--1\", "
+		  "\"objects\": [{\"type\": \"identity\"}, "
+		  "{\"type\": \"malware\", \"name\": \"\"}]}",
+		  path, sizeof(path));
+	struct gv_intel_store *st = fresh_store();
+	struct gv_intel_import_stats s = { 0 };
+	import_ok(st, path, NULL, &s);
+	assert_int_equal(s.invalid, 2);
+	assert_int_equal(s.entities, 0);
+	gv_intel_store_close(&st);
+}
+
 /* Export -> sign -> verify; one changed byte fails verification. */
 static void test_export_sign_verify(void **state)
 {
@@ -371,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_index_corpus_forms),
 		cmocka_unit_test(test_warninglist_and_lists),
 		cmocka_unit_test(test_refuse_bad_json),
+		cmocka_unit_test(test_object_without_name_or_id),
 		cmocka_unit_test(test_export_sign_verify),
 		cmocka_unit_test(test_config),
 	};
