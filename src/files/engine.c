@@ -348,7 +348,22 @@ int gv_files_inspect(struct gv_files_engine *engine, struct gv_pool *pool,
 	w.engine = engine;
 	w.pool = pool;
 	w.sink = sink;
-	resolve_limits(&w.lim, limits != NULL ? limits : &engine->limits);
+	/* Each 0 field of the caller's limits takes the engine's (configured)
+	 * value: the scan engine passes only its time budget. */
+	struct gv_files_limits eff = engine->limits;
+
+	if (limits != NULL) {
+		eff.max_depth = limits->max_depth ? limits->max_depth : eff.max_depth;
+		eff.max_files = limits->max_files ? limits->max_files : eff.max_files;
+		eff.max_total_bytes = limits->max_total_bytes ?
+				      limits->max_total_bytes : eff.max_total_bytes;
+		eff.max_ratio = limits->max_ratio ? limits->max_ratio : eff.max_ratio;
+		eff.max_file_bytes = limits->max_file_bytes ?
+				     limits->max_file_bytes : eff.max_file_bytes;
+		eff.time_budget_ms = limits->time_budget_ms ?
+				     limits->time_budget_ms : eff.time_budget_ms;
+	}
+	resolve_limits(&w.lim, &eff);
 	w.body = body_text;
 	w.body_len = body_text != NULL ? body_text_len : 0;
 	w.deadline_ms = gv_now_ms() + w.lim.time_budget_ms;

@@ -31,7 +31,8 @@
 #define GV_FILES_DEFAULT_TIME_BUDGET_MS 5000
 
 /* Limits for one gv_files_inspect() call (one attachment and its content).
- * 0 in any field means the default above. */
+ * 0 in a field of the limits passed to gv_files_inspect() means the
+ * engine's value (gv_files_config.limits); 0 there means the default above. */
 struct gv_files_limits {
 	/* Nesting depth of containers (the attachment itself is depth 0). */
 	size_t max_depth;
@@ -130,8 +131,8 @@ size_t gv_files_engine_rule_count(const struct gv_files_engine *engine);
 /* Inspects one file (an attachment's decoded bytes) and everything inside it,
  * recursively, in memory. declared_name/declared_type come from the message
  * (may be NULL); body_text is the message's visible text (may be NULL), used
- * to spot an archive password given in the body. limits NULL = the engine's
- * defaults. Findings and items go to sink as they are found; strings live in
+ * to spot an archive password given in the body. limits NULL (or its 0
+ * fields) = the engine's limits. Findings and items go to sink as they are found; strings live in
  * pool. Returns 1 done (also when limits were hit: those are findings), -1
  * internal error (also reported as a "file.error" finding). Never writes
  * to disk, never runs a shell. */

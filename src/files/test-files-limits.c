@@ -231,6 +231,35 @@ static void test_limit_depth(void **state)
 	free(z);
 }
 
+/* Zero fields of the call's limits take the engine's configured ones. */
+static void test_limit_engine_defaults(void **state)
+{
+	static struct rec r;
+	struct gv_files_config cfg = { .limits = { .max_depth = 2 } };
+	struct gv_files_limits call = { .time_budget_ms = 3000 };
+	struct gv_files_engine *e;
+	const char *err;
+	char dir[4096];
+	size_t len;
+	unsigned char *z = zip1("eicar.com", eicar, strlen(eicar), &len);
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/rules/yara", getenv("GENEVA_SRC"));
+	cfg.rules_dir = dir;
+	assert_int_equal(gv_files_engine_new(&cfg, &e, &err), 1);
+	for (int i = 0; i < 2; i++) {
+		unsigned char *outer = zip1("inner.zip", z, len, &len);
+
+		free(z);
+		z = outer;
+	}
+	/* eicar.com at depth 3 */
+	inspect(e, &r, z, len, "deep.zip", NULL, &call);
+	has_limit(&r, "limit.archive_depth");
+	gv_files_engine_free(&e);
+	free(z);
+}
+
 static void test_limit_files(void **state)
 {
 	static struct rec r;
@@ -385,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_bomb_single_file_high_ratio),
 		cmocka_unit_test(test_bomb_nested_42zip),
 		cmocka_unit_test(test_limit_depth),
+		cmocka_unit_test(test_limit_engine_defaults),
 		cmocka_unit_test(test_limit_files),
 		cmocka_unit_test(test_limit_total_bytes),
 		cmocka_unit_test(test_limit_ratio),
