@@ -94,6 +94,14 @@ wait_mail() {
 	done
 	return 1
 }
+# wait (up to 60 s: engine builds are slow under ASan) for reload number N
+wait_gen() {
+	_i=0
+	while [ $_i -lt 600 ] && ! grep -q "event=reloaded generation=$1" "$T/milter.log"; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
 # header block of the newest message of a mailbox
 newest() { ls -t "$T/vmail/$1/new/"* | head -1; }
 
@@ -205,7 +213,7 @@ SLOW=$!
 sleep 1
 mkconfig "$(printf 'policy:\n  tag: 1\n  quarantine: 500\n  reject: 1000\n')"
 kill -HUP "$GV_PID"
-i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
+wait_gen 2
 r=$(send "$PHISH" bob@e2e.test)
 wait "$SLOW" || true
 sleep 1
@@ -222,7 +230,7 @@ fi
 # 10. by reload again: quarantine_mode hold and a 1000-byte cap
 mkconfig "" "$(printf '  quarantine_mode: hold\n  max_message_bytes: 1000')"
 kill -HUP "$GV_PID"
-i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=3' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
+wait_gen 3
 r_big=$(send "$SRC/samples/01-newsletter.eml" alice@e2e.test)
 r_hold=$(send "$PHISH" bob@e2e.test)
 QH=$(echo "$r_hold" | qid_of)
@@ -239,7 +247,7 @@ fi
 postsuper -c "$PF" -d ALL hold >/dev/null 2>&1 || true
 mkconfig
 kill -HUP "$GV_PID"
-i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=4' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
+wait_gen 4
 
 # the store cannot be written: the lure is tempfailed, never discarded or
 # delivered (quarantine before answering); failure_mode accept delivers it
@@ -249,7 +257,7 @@ r_fail=$(send "$PHISH" bob@e2e.test)
 n_bob=$(find "$T/vmail/bob/new" -type f | wc -l)
 mkconfig "" "  failure_mode: accept"
 kill -HUP "$GV_PID"
-i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=5' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
+wait_gen 5
 r_acc=$(send "$PHISH" bob@e2e.test)
 if echo "$r_fail" | grep -q '451 4.7.1' &&
 	grep -q 'action=tempfail .*error="quarantine store failed"' "$T/milter.log" &&
@@ -262,13 +270,13 @@ fi
 chmod 700 "$T/quarantine/msg"
 mkconfig
 kill -HUP "$GV_PID"
-i=0; while [ $i -lt 100 ] && ! grep -q 'event=reloaded generation=6' "$T/milter.log"; do sleep 0.1; i=$((i + 1)); done
+wait_gen 6
 
 # 8. SIGKILL of the worker: the supervisor restarts it
 W=$(gv_worker_pid)
 kill -KILL "$W"
-i=0; while [ $i -lt 100 ] && [ "$(grep -c 'event=worker_started' "$T/milter.log")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
-i=0; while [ $i -lt 100 ] && [ "$(grep -c 'event=ready' "$T/milter.log")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ $i -lt 600 ] && [ "$(grep -c 'event=worker_started' "$T/milter.log")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ $i -lt 600 ] && [ "$(grep -c 'event=ready' "$T/milter.log")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 r=$(send "$SRC/samples/01-newsletter.eml" alice@e2e.test)
 if grep -q "event=worker_died pid=$W signal=9" "$T/milter.log" && echo "$r" | grep -q ' 250 ' &&
 	wait_mail alice 3 && grep -q '^X-Geneva-Verdict: accept' "$(newest alice)"; then
