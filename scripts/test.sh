@@ -22,15 +22,15 @@ ninja -C build-asan >/dev/null
 
 status=0
 meson test -C build --print-errorlogs --num-processes 2 $suite_args \
-	--timeout-multiplier 2 >/tmp/geneva-test-plain.log 2>&1 || status=1
-tail -n 12 /tmp/geneva-test-plain.log
+	--timeout-multiplier 2 >build/test-plain.log 2>&1 || status=1
+tail -n 12 build/test-plain.log
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C build-asan --print-errorlogs --num-processes 2 \
 	--no-suite e2e --no-suite slow $suite_args --timeout-multiplier 4 \
-	>/tmp/geneva-test-asan.log 2>&1 || status=1
-tail -n 12 /tmp/geneva-test-asan.log
+	>build-asan/test-asan.log 2>&1 || status=1
+tail -n 12 build-asan/test-asan.log
 python3 scripts/test-summary.py build/meson-logs/testlog.json \
 	build-asan/meson-logs/testlog.json || status=1
 exit $status
