@@ -245,11 +245,14 @@ static int convert(struct gv_scan_config *c, const struct y_root *y,
 int gv_scan_config_load(const char *path, struct gv_scan_config **cfg_r,
 			const char **error_r)
 {
+	static __thread char err[1400];
 	struct y_root *y = NULL;
+	struct gv_scan_config *c = NULL;
+	int ret = 1;
 	if (path != NULL && gv_yaml_load(path, &root_schema, (void **)&y, error_r) < 0)
-		return -1;
-	struct gv_scan_config *c = gv_calloc(1, sizeof(*c));
-	int ret = convert(c, y, error_r);
+		goto fail;
+	c = gv_calloc(1, sizeof(*c));
+	ret = convert(c, y, error_r);
 	gv_yaml_free(&root_schema, y);
 	/* policy rules with an action and no score keep the analyzer's score
 	 * (cyaml gives 0 for an absent key; documented in docs/config.md) */
@@ -258,10 +261,17 @@ int gv_scan_config_load(const char *path, struct gv_scan_config **cfg_r,
 			c->rules[i].score = -1;
 	if (ret < 0) {
 		gv_scan_config_free(&c);
-		return -1;
+		goto fail;
 	}
 	*cfg_r = c;
 	return 1;
+fail:
+	/* every configuration error names the file */
+	if (path != NULL) {
+		snprintf(err, sizeof(err), "%s: %s", path, *error_r);
+		*error_r = err;
+	}
+	return -1;
 }
 
 static void free_strv(char **v, size_t n)

@@ -118,7 +118,7 @@ int gv_write_file_atomic(const char *path, const void *data, size_t len,
 /* Loads the file at path with schema (a `const cyaml_schema_value_t *` for
  * the whole document; keys it does not name belong to other modules and
  * are ignored). 1 ok: *data_r, free it with gv_yaml_free; -1: *error_r is
- * one line naming the file. */
+ * one line (without the path: callers name the file). */
 int gv_yaml_load(const char *path, const void *schema, void **data_r,
 		 const char **error_r);
 void gv_yaml_free(const void *schema, void *data);

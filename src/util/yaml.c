@@ -1,7 +1,7 @@
 /* YAML configuration loading shared by every module: each module reads its
  * own section of the one configuration file with its own libcyaml schema,
  * ignoring the keys of the others. Errors come back as one line naming the
- * file and, where libyaml/libcyaml say it, the problem. */
+ * problem as libyaml/libcyaml state it (the caller names the file). */
 #include <cyaml/cyaml.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +32,7 @@ int gv_yaml_load(const char *path, const void *schema, void **data_r,
 	cyaml_err_t e = cyaml_load_file(path, &cc, schema, (cyaml_data_t **)data_r,
 					NULL);
 	if (e != CYAML_OK) {
-		snprintf(err, sizeof(err), "%s: %s%s%s", path, cyaml_strerror(e),
+		snprintf(err, sizeof(err), "%s%s%s", cyaml_strerror(e),
 			 log_line[0] ? ": " : "", log_line);
 		*error_r = err;
 		*data_r = NULL;

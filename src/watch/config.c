@@ -68,13 +68,6 @@ static const cyaml_schema_field_t root_fields[] = {
 static const cyaml_schema_value_t root_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct y_root, root_fields),
 };
-static const cyaml_config_t ycfg = {
-	.log_fn = cyaml_log,
-	.mem_fn = cyaml_mem,
-	.log_level = CYAML_LOG_ERROR,
-	.flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
-};
-
 int gv_watch_config_load(const char *path, struct gv_watch_file_config *fc,
 			 void **storage_r, const char **error_r)
 {
@@ -83,12 +76,8 @@ int gv_watch_config_load(const char *path, struct gv_watch_file_config *fc,
 	if (access(path, F_OK) != 0)
 		return 0;
 	struct y_root *root = NULL;
-	cyaml_err_t err = cyaml_load_file(path, &ycfg, &root_schema,
-					  (cyaml_data_t **)&root, NULL);
-	if (err != CYAML_OK) {
-		*error_r = cyaml_strerror(err);
+	if (gv_yaml_load(path, &root_schema, (void **)&root, error_r) < 0)
 		return -1;
-	}
 	*storage_r = root;
 	struct y_watch *y = root ? root->watch : NULL;
 	if (y == NULL)
@@ -134,6 +123,6 @@ int gv_watch_config_load(const char *path, struct gv_watch_file_config *fc,
 void gv_watch_config_free(void **storage)
 {
 	if (*storage != NULL)
-		cyaml_free(&ycfg, &root_schema, *storage, 0);
+		gv_yaml_free(&root_schema, *storage);
 	*storage = NULL;
 }
