@@ -1,6 +1,6 @@
 /*
  * The `quarantine` section of the YAML configuration (docs/config.md),
- * read with libcyaml; keys of other modules are ignored.
+ * read with libcyaml through gv_yaml_load; keys of other modules are ignored.
  */
 #include <cyaml/cyaml.h>
 #include <stdio.h>
@@ -32,16 +32,6 @@ static const cyaml_schema_value_t root_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct y_root, root_fields),
 };
 
-static __thread char log_line[512];
-
-static void log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-{
-	(void)ctx;
-	if (level >= CYAML_LOG_ERROR && log_line[0] == '\0') {
-		vsnprintf(log_line, sizeof(log_line), fmt, args);
-		log_line[strcspn(log_line, "\n")] = '\0';
-	}
-}
 
 int gv_quarantine_config_load(const char *path,
 			      struct gv_quarantine_config **cfg_r,
@@ -50,18 +40,9 @@ int gv_quarantine_config_load(const char *path,
 	static __thread char err[700];
 	struct y_root *y = NULL;
 	if (path != NULL) {
-		cyaml_config_t cc = {
-			.log_fn = log_fn, .mem_fn = cyaml_mem,
-			.log_level = CYAML_LOG_ERROR,
-			.flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
-		};
-		log_line[0] = '\0';
-		cyaml_err_t e = cyaml_load_file(path, &cc, &root_schema,
-						(cyaml_data_t **)&y, NULL);
-		if (e != CYAML_OK) {
-			snprintf(err, sizeof(err), "%s: %s%s%s", path,
-				 cyaml_strerror(e), log_line[0] ? ": " : "",
-				 log_line);
+		const char *e;
+		if (gv_yaml_load(path, &root_schema, (void **)&y, &e) < 0) {
+			snprintf(err, sizeof(err), "%s: %s", path, e);
 			*error_r = err;
 			return -1;
 		}
@@ -71,12 +52,12 @@ int gv_quarantine_config_load(const char *path,
 	c->dir = gv_strdup(s && s->dir ? s->dir : GV_QUARANTINE_DEFAULT_DIR);
 	c->sendmail = gv_strdup(s && s->sendmail ? s->sendmail
 						 : GV_QUARANTINE_DEFAULT_SENDMAIL);
-	if (y != NULL) {
-		cyaml_config_t cc = { .mem_fn = cyaml_mem, .log_level = CYAML_LOG_ERROR };
-		cyaml_free(&cc, &root_schema, y, 0);
-	}
+	if (y != NULL)
+		gv_yaml_free(&root_schema, y);
 	if (c->sendmail[0] != '/') {
-		*error_r = "quarantine.sendmail: must be an absolute path";
+		snprintf(err, sizeof(err), "%s: quarantine.sendmail: must be an absolute path",
+			 path ? path : "built-in defaults");
+		*error_r = err;
 		gv_quarantine_config_free(&c);
 		return -1;
 	}
