@@ -4,10 +4,11 @@
 
 #include <stddef.h>
 
+#include "learn/learn.h"
 #include "scan/scan.h"
 
 #define GV_DEFAULT_CONFIG "/etc/geneva/geneva.yaml"
-#define GV_DEFAULT_LEARN_DB "/var/lib/geneva/learn.db"
+#define GV_DEFAULT_LEARN_DB GV_LEARN_DEFAULT_DB
 
 /* The config file to use: the given one, else the default if it exists,
  * else NULL (built-in defaults). */

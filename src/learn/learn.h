@@ -97,6 +97,7 @@ int gv_learn_autolearn_label(const struct gv_scan_result *r,
 			     enum gv_learn_class *c_r);
 
 /* ---- the store ---- */
+#define GV_LEARN_DEFAULT_DB "/var/lib/geneva/learn.db"
 struct gv_learn_db;
 int gv_learn_db_open(const char *path, struct gv_learn_db **db_r,
 		     const char **error_r);

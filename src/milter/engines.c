@@ -17,10 +17,43 @@ static void gen_free(struct gv_milter_gen *g)
 {
 	for (size_t i = 0; i < g->n; i++)
 		gv_scan_engine_free(&g->engines[i]);
+	gv_learn_model_free(&g->model);
 	gv_free(g->engines);
 	gv_free(g->busy);
 	gv_milter_config_free(&g->cfg);
 	gv_free(g);
+}
+
+/* Loads the newest model of the learn store, if there is a store; a
+ * reload (SIGHUP) picks up a newer version. Without one the engines run
+ * on rules alone. */
+static void load_model(struct gv_milter_gen *g)
+{
+	if (access(GV_LEARN_DEFAULT_DB, R_OK) != 0)
+		return;
+	struct gv_learn_db *db;
+	const char *err;
+	if (gv_learn_db_open(GV_LEARN_DEFAULT_DB, &db, &err) < 0) {
+		gv_log(GV_LOG_WARN, "event=learn_store_unusable error=\"%s\"", err);
+		return;
+	}
+	int64_t version = 0;
+	if (gv_learn_db_load_model(db, &g->model, &version, &err) < 0)
+		gv_log(GV_LOG_WARN, "event=learn_model_unusable error=\"%s\"", err);
+	else if (g->model != NULL)
+		gv_log(GV_LOG_INFO, "event=learn_model_loaded version=%lld",
+		       (long long)version);
+	gv_learn_db_close(&db);
+	if (g->model != NULL)
+		gv_learn_hook_init(&g->hook, g->model, NULL);
+}
+
+static void attach_model(struct gv_milter_gen *g, struct gv_scan_engine *e)
+{
+	if (g->model == NULL)
+		return;
+	struct gv_scan_classifier c = gv_learn_hook_classifier(&g->hook);
+	gv_scan_engine_set_classifier(e, &c);
 }
 
 int gv_milter_gen_build(const char *config_path, const char *socket_override,
@@ -36,6 +69,7 @@ int gv_milter_gen_build(const char *config_path, const char *socket_override,
 		gv_free(g->cfg->socket);
 		g->cfg->socket = gv_strdup(socket_override);
 	}
+	load_model(g);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	g->n = g->cfg->scanners ? g->cfg->scanners : (size_t)(cpus > 0 ? cpus : 1);
 	g->engines = gv_calloc(g->n, sizeof(*g->engines));
@@ -53,6 +87,7 @@ int gv_milter_gen_build(const char *config_path, const char *socket_override,
 			gen_free(g);
 			return -1;
 		}
+		attach_model(g, g->engines[i]);
 	}
 	size_t scan_max = gv_scan_config_limits(gv_scan_engine_config(g->engines[0]))
 				  ->max_message_bytes;
@@ -74,6 +109,7 @@ void gv_milter_gen_fill(struct gv_milter_state *st, struct gv_milter_gen *g,
 			gv_log(GV_LOG_ERROR, "event=scanner_failed slot=%zu error=\"%s\"", i, err);
 			continue;
 		}
+		attach_model(g, e);
 		pthread_mutex_lock(&st->lock);
 		g->engines[i] = e;
 		g->busy[i] = false;

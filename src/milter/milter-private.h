@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "learn/learn.h"
 #include "milter/milter.h"
 #include "quarantine/quarantine.h"
 
@@ -21,6 +22,10 @@ struct gv_milter_gen {
 	size_t n;
 	struct gv_scan_engine **engines;
 	bool *busy;
+	/* the site's classifier (newest model of the learn store when one
+	 * exists; read-only, shared by every engine of this generation) */
+	struct gv_learn_model *model;
+	struct gv_learn_hook hook;
 	struct gv_milter_gen *next_dead; /* in state->graveyard */
 };
 
