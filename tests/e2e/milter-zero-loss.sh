@@ -88,17 +88,30 @@ fi
 gv_stop
 cp "$T/milter.log" "$T/milter-a.log"
 
+# Waits until the sender has results for $1 messages; fails the test (never
+# hangs) if the sender died or 15 minutes pass.
+wait_sent() {
+	deadline=$(($(date +%s) + 900))
+	while [ "$(sent "$T/results-b.jsonl")" -lt "$1" ]; do
+		if ! kill -0 "$SENDER" 2>/dev/null || [ "$(date +%s)" -gt "$deadline" ]; then
+			echo "run B: the sender stopped or timed out before $1 messages" >&2
+			exit 1
+		fi
+		sleep 0.2
+	done
+}
+
 # ---- run B: SIGKILL the worker at 1/3, the whole daemon at 2/3
 fresh_state
 gv_start "$T/geneva.yaml" "$SOCK"
 t0=$(date +%s)
 python3 "$PY" send "$T/msgs" "$SMTP_PORT" "$T/results-b.jsonl" 6 &
 SENDER=$!
-while [ "$(sent "$T/results-b.jsonl")" -lt $((N / 3)) ]; do sleep 0.2; done
+wait_sent $((N / 3))
 W=$(gv_worker_pid)
 echo "run B: SIGKILL worker $W after $(sent "$T/results-b.jsonl") messages"
 kill -KILL "$W"
-while [ "$(sent "$T/results-b.jsonl")" -lt $((2 * N / 3)) ]; do sleep 0.2; done
+wait_sent $((2 * N / 3))
 W=$(gv_worker_pid)
 echo "run B: SIGKILL supervisor $GV_PID and worker $W after $(sent "$T/results-b.jsonl") messages"
 kill -KILL "$GV_PID" "$W"
