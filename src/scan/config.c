@@ -41,9 +41,6 @@ struct y_scan {
 	unsigned protected_domains_count;
 	struct y_person *protected_people;
 	unsigned protected_people_count;
-	char **yara_dirs;
-	unsigned yara_dirs_count;
-	char *clamd;
 };
 struct y_policy {
 	int tag, quarantine, reject;
@@ -96,10 +93,6 @@ static const cyaml_schema_field_t scan_fields[] = {
 	CYAML_FIELD_SEQUENCE("protected_people",
 			     CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 			     struct y_scan, protected_people, &person_schema, 0, 10000),
-	CYAML_FIELD_SEQUENCE("yara_dirs", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-			     struct y_scan, yara_dirs, &str_ptr, 0, 100),
-	CYAML_FIELD_STRING_PTR("clamd", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-			       struct y_scan, clamd, 0, 4096),
 	CYAML_FIELD_END
 };
 static const cyaml_schema_field_t policy_fields[] = {
@@ -204,9 +197,6 @@ static int convert(struct gv_scan_config *c, const struct y_root *y,
 		c->protected_domains = copy_strv(s->protected_domains,
 						 s->protected_domains_count);
 		c->n_protected_domains = s->protected_domains_count;
-		c->yara_dirs = copy_strv(s->yara_dirs, s->yara_dirs_count);
-		c->n_yara_dirs = s->yara_dirs_count;
-		c->clamd = s->clamd && *s->clamd ? gv_strdup(s->clamd) : NULL;
 		c->people = gv_calloc(s->protected_people_count + 1, sizeof(*c->people));
 		for (unsigned i = 0; i < s->protected_people_count; i++) {
 			struct scan_person *d = &c->people[c->n_people++];
@@ -253,6 +243,10 @@ int gv_scan_config_load(const char *path, struct gv_scan_config **cfg_r,
 		goto fail;
 	c = gv_calloc(1, sizeof(*c));
 	ret = convert(c, y, error_r);
+	/* the attachment engine reads its own section (files:) of the same
+	 * file: YARA folders, clamd, archive limits */
+	if (ret > 0 && gv_files_config_load(path, &c->files, error_r) < 0)
+		ret = -1;
 	gv_yaml_free(&root_schema, y);
 	/* policy rules with an action and no score keep the analyzer's score
 	 * (cyaml gives 0 for an absent key; documented in docs/config.md) */
@@ -267,7 +261,7 @@ int gv_scan_config_load(const char *path, struct gv_scan_config **cfg_r,
 	return 1;
 fail:
 	/* every configuration error names the file */
-	if (path != NULL) {
+	if (path != NULL && strncmp(*error_r, path, strlen(path)) != 0) {
 		snprintf(err, sizeof(err), "%s: %s", path, *error_r);
 		*error_r = err;
 	}
@@ -288,8 +282,7 @@ void gv_scan_config_free(struct gv_scan_config **cp)
 		return;
 	gv_free(c->rules_dir);
 	free_strv(c->protected_domains, c->n_protected_domains);
-	free_strv(c->yara_dirs, c->n_yara_dirs);
-	gv_free(c->clamd);
+	gv_files_config_free(&c->files);
 	for (size_t i = 0; i < c->n_people; i++) {
 		gv_free(c->people[i].name);
 		free_strv(c->people[i].addresses, c->people[i].n_addresses);

@@ -28,12 +28,7 @@ int gv_scan_engine_new(const struct gv_scan_config *cfg,
 	    scan_lures_load(&e->lures, path, error_r) < 0 ||
 	    scan_lookalike_load(e, error_r) < 0)
 		goto fail;
-	struct gv_files_config fc = {
-		.user_rule_dirs = (const char *const *)cfg->yara_dirs,
-		.user_rule_dirs_count = cfg->n_yara_dirs,
-		.clamd = cfg->clamd,
-	};
-	if (gv_files_engine_new(&fc, &e->files, error_r) < 0)
+	if (gv_files_engine_new(cfg->files, &e->files, error_r) < 0)
 		goto fail;
 	*engine_r = e;
 	return 1;

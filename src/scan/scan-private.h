@@ -48,9 +48,7 @@ struct gv_scan_config {
 	size_t n_protected_domains;
 	struct scan_person *people;
 	size_t n_people;
-	char **yara_dirs;
-	size_t n_yara_dirs;
-	char *clamd;
+	struct gv_files_config *files; /* the files: section */
 	int tag_at, quarantine_at, reject_at;
 	struct scan_rule_policy *rules;
 	size_t n_rules;
