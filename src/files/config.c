@@ -56,16 +56,6 @@ static const cyaml_schema_value_t root_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct y_root, root_fields),
 };
 
-static __thread char log_line[512];
-
-static void log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-{
-	(void)ctx;
-	if (level >= CYAML_LOG_ERROR && log_line[0] == '\0') {
-		vsnprintf(log_line, sizeof(log_line), fmt, args);
-		log_line[strcspn(log_line, "\n")] = '\0';
-	}
-}
 
 /* libyaml hands "-3" to strtoull, which wraps: refuse absurd values
  * rather than run with a limit of 16 exabytes. */
@@ -115,29 +105,22 @@ static int convert(struct gv_files_config *c, const struct y_files *y,
 int gv_files_config_load(const char *path, struct gv_files_config **cfg_r,
 			 const char **error_r)
 {
-	static __thread char err[640];
-	const cyaml_config_t cc = {
-		.log_fn = log_fn, .mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
-	};
+	static __thread char err[1800];
 	struct gv_files_config *c = gv_calloc(1, sizeof(*c));
 	struct y_root *y = NULL;
 	struct stat st;
 	int ret = 1;
 
 	if (path != NULL && stat(path, &st) == 0) {
-		log_line[0] = '\0';
-		if (cyaml_load_file(path, &cc, &root_schema, (cyaml_data_t **)&y,
-				    NULL) != CYAML_OK) {
-			snprintf(err, sizeof(err), "%s: %s", path,
-				 log_line[0] ? log_line : "invalid YAML");
+		const char *yerr;
+		if (gv_yaml_load(path, &root_schema, (void **)&y, &yerr) < 0) {
+			snprintf(err, sizeof(err), "%s: %s", path, yerr);
 			*error_r = err;
 			gv_files_config_free(&c);
 			return -1;
 		}
 		ret = convert(c, y->files, error_r);
-		cyaml_free(&cc, &root_schema, y, 0);
+		gv_yaml_free(&root_schema, y);
 	}
 	if (ret < 0) {
 		gv_files_config_free(&c);

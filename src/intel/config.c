@@ -45,25 +45,17 @@ static const cyaml_schema_field_t root_fields[] = {
 static const cyaml_schema_value_t root_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct y_root, root_fields),
 };
-static const cyaml_config_t ycfg = {
-	.log_fn = cyaml_log,
-	.mem_fn = cyaml_mem,
-	.log_level = CYAML_LOG_ERROR,
-	.flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
-};
-
 int gv_intel_config_load(const char *path, struct gv_intel_config **cfg_r,
 			 const char **error_r)
 {
 	struct gv_intel_config *c = gv_calloc(1, sizeof(*c));
 	struct y_root *root = NULL;
 	if (path != NULL && access(path, F_OK) == 0) {
-		cyaml_err_t e = cyaml_load_file(path, &ycfg, &root_schema,
-						(cyaml_data_t **)&root, NULL);
-		if (e != CYAML_OK) {
-			static __thread char buf[600];
+		const char *err;
+		if (gv_yaml_load(path, &root_schema, (void **)&root, &err) < 0) {
+			static __thread char buf[1700];
 			snprintf(buf, sizeof(buf), "%.400s: intel section: %s",
-				 path, cyaml_strerror(e));
+				 path, err);
 			*error_r = buf;
 			gv_free(c);
 			return -1;
@@ -84,8 +76,7 @@ int gv_intel_config_load(const char *path, struct gv_intel_config **cfg_r,
 		for (size_t i = 0; i < y->warninglists_count; i++)
 			c->warninglists[i] = gv_strdup(y->warninglists[i]);
 	}
-	if (root)
-		cyaml_free(&ycfg, &root_schema, root, 0);
+	gv_yaml_free(&root_schema, root);
 	*cfg_r = c;
 	return 1;
 }

@@ -76,10 +76,10 @@ static void features_of(struct fixture *f, struct gv_pool *pool, const char *msg
 		assert_true(v->idx[i] < (1u << 18));
 }
 
-static void test_train_and_predict(void **state)
+/* A model trained on the three phishing and three ham messages above. */
+static struct gv_learn_model *train_six(struct fixture *f, struct gv_pool *pool,
+					unsigned epochs, uint64_t seed)
 {
-	struct fixture *f = *state;
-	struct gv_pool *pool = gv_pool_new(65536);
 	struct gv_learn_vec x[6];
 	enum gv_learn_class y[6];
 	for (int i = 0; i < 3; i++) {
@@ -88,8 +88,15 @@ static void test_train_and_predict(void **state)
 		features_of(f, pool, ham[i], &x[3 + i]);
 		y[3 + i] = GV_CLASS_HAM;
 	}
-	struct gv_learn_params p = { .bits = 18, .epochs = 20, .seed = 1 };
-	struct gv_learn_model *m = gv_learn_train(x, y, 6, &p);
+	struct gv_learn_params p = { .bits = 18, .epochs = epochs, .seed = seed };
+	return gv_learn_train(x, y, 6, &p);
+}
+
+static void test_train_and_predict(void **state)
+{
+	struct fixture *f = *state;
+	struct gv_pool *pool = gv_pool_new(65536);
+	struct gv_learn_model *m = train_six(f, pool, 20, 1);
 	struct gv_learn_vec t;
 	features_of(f, pool, "From: x@verify-now.example\r\nTo: a@corp.example\r\n"
 		    "Subject: verify your password\r\n\r\nYour account is suspended, verify your "
@@ -104,7 +111,7 @@ static void test_train_and_predict(void **state)
 	gv_learn_predict(m, &t, pr);
 	assert_true(pr[GV_CLASS_HAM] > pr[GV_CLASS_PHISHING]);
 	/* same seed, same model */
-	struct gv_learn_model *m2 = gv_learn_train(x, y, 6, &p);
+	struct gv_learn_model *m2 = train_six(f, pool, 20, 1);
 	double pr2[GV_CLASS_COUNT];
 	gv_learn_predict(m2, &t, pr2);
 	assert_memory_equal(pr, pr2, sizeof(pr));
@@ -212,16 +219,7 @@ static void test_hook_findings(void **state)
 {
 	struct fixture *f = *state;
 	struct gv_pool *pool = gv_pool_new(65536);
-	struct gv_learn_vec x[6];
-	enum gv_learn_class y[6];
-	for (int i = 0; i < 3; i++) {
-		features_of(f, pool, phish[i], &x[i]);
-		y[i] = GV_CLASS_PHISHING;
-		features_of(f, pool, ham[i], &x[3 + i]);
-		y[3 + i] = GV_CLASS_HAM;
-	}
-	struct gv_learn_params p = { .bits = 18, .epochs = 30, .seed = 3 };
-	struct gv_learn_model *m = gv_learn_train(x, y, 6, &p);
+	struct gv_learn_model *m = train_six(f, pool, 30, 3);
 	struct gv_learn_hook hook;
 	gv_learn_hook_init(&hook, m, NULL);
 	struct gv_scan_classifier c = gv_learn_hook_classifier(&hook);
