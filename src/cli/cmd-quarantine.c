@@ -42,37 +42,11 @@ static void when(int64_t t, char *out, size_t size)
 	strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static json_t *entry_json(const struct gv_quarantine_entry *e)
+static void print_entry(const struct gv_quarantine_entry *e)
 {
-	json_t *o = json_object(), *r = json_array();
-	for (size_t i = 0; i < e->n_rcpts; i++)
-		json_array_append_new(r, json_string(e->rcpts[i]));
-	json_object_set_new(o, "id", json_string(e->id));
-	json_object_set_new(o, "received", json_integer(e->received));
-	json_object_set_new(o, "queue_id", json_string(e->queue_id));
-	json_object_set_new(o, "sender", json_string(e->sender));
-	json_object_set_new(o, "rcpts", r);
-	json_object_set_new(o, "client_ip", json_string(e->client_ip));
-	json_object_set_new(o, "helo", json_string(e->helo));
-	json_object_set_new(o, "subject", json_string(e->subject));
-	json_object_set_new(o, "action", json_string(e->action));
-	json_object_set_new(o, "score", json_integer(e->score));
-	json_object_set_new(o, "reasons", json_string(e->reasons));
-	json_object_set_new(o, "size", json_integer((json_int_t)e->size));
-	json_object_set_new(o, "released", json_integer(e->released));
-	if (e->verdict_json) {
-		json_t *v = json_loads(e->verdict_json, 0, NULL);
-		json_object_set_new(o, "verdict", v ? v : json_null());
-	}
-	return o;
-}
-
-static void print_json(json_t *o)
-{
-	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-	printf("%s\n", s);
+	char *s = gv_quarantine_entry_to_json(e, true);
+	printf("%s\n", s ? s : "{}");
 	free(s);
-	json_decref(o);
 }
 
 /* Printable, single-line, cut to width for the table. */
@@ -100,7 +74,7 @@ static int do_list(struct gv_quarantine *q, bool json)
 		       "SCORE", "STATE", "FROM", "TO", "SUBJECT");
 	for (size_t i = 0; i < n; i++) {
 		if (json) {
-			print_json(entry_json(&v[i]));
+			print_entry(&v[i]);
 			continue;
 		}
 		char t[32];
@@ -138,7 +112,7 @@ static int do_show(struct gv_quarantine *q, const char *id, bool json, bool raw)
 	} else if (raw) {
 		fwrite(data, 1, len, stdout);
 	} else if (json) {
-		print_json(entry_json(&e));
+		print_entry(&e);
 	} else {
 		char t[32];
 		when(e.received, t, sizeof(t));

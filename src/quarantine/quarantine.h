@@ -100,6 +100,11 @@ int gv_quarantine_list(struct gv_quarantine *q, struct gv_pool *pool,
 int gv_quarantine_delete(struct gv_quarantine *q, const char *id,
 			 const char **error_r);
 
+/* The entry as one line of JSON (the sidecar's format; "released" added
+ * when with_released). free it with free() (jansson allocates it). */
+char *gv_quarantine_entry_to_json(const struct gv_quarantine_entry *e,
+				  bool with_released);
+
 /* Re-injects the original message through the local MTA: runs
  * `SENDMAIL -i -f SENDER -- RCPT...` (no shell; each value is one argv
  * element) with the message on its standard input, preceded by one added

@@ -72,7 +72,8 @@ static json_t *str_or_null(const char *s)
 	return json_string(s ? s : "");
 }
 
-static char *entry_to_json(const struct gv_quarantine_entry *e)
+char *gv_quarantine_entry_to_json(const struct gv_quarantine_entry *e,
+				  bool with_released)
 {
 	json_t *o = json_object(), *r = json_array();
 	for (size_t i = 0; i < e->n_rcpts; i++)
@@ -90,11 +91,13 @@ static char *entry_to_json(const struct gv_quarantine_entry *e)
 	json_object_set_new(o, "score", json_integer(e->score));
 	json_object_set_new(o, "reasons", str_or_null(e->reasons));
 	json_object_set_new(o, "size", json_integer((json_int_t)e->size));
+	if (with_released)
+		json_object_set_new(o, "released", json_integer(e->released));
 	json_t *v = NULL;
 	if (e->verdict_json)
 		v = json_loads(e->verdict_json, 0, NULL);
 	json_object_set_new(o, "verdict", v ? v : json_null());
-	char *s = json_dumps(o, JSON_COMPACT);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(o);
 	return s;
 }
@@ -451,7 +454,7 @@ int gv_quarantine_put(struct gv_quarantine *q, struct gv_quarantine_entry *e,
 		*error_r = gv_quarantine_err(eml, err);
 		return -1;
 	}
-	char *js = entry_to_json(e);
+	char *js = gv_quarantine_entry_to_json(e, false);
 	int rv = gv_write_file_atomic(side, js, strlen(js), 0600, &err);
 	free(js);
 	if (rv < 0) {
