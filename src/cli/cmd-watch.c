@@ -135,16 +135,21 @@ static void on_finding(void *ctx, const struct gv_watch_finding *f)
 	gv_alert_add(&al, "unusual_hour", f->unusual_hour ? "yes" : "no");
 	gv_alert_add(&al, "usual_messages", usual);
 	gv_alert_add(&al, "session_start", start);
-	r->found++;
 	const char *id = "-", *err = NULL;
 	if (r->alerts) {
 		int e = gv_alert_emit(r->alerts, &al, &err);
 		if (e < 0) {
 			fprintf(stderr, "geneva: alerts: %s\n", err);
 			r->emit_failed = true;
+		} else if (e == 0) {
+			/* the same alert again (e.g. the rest of a session's
+			 * log lines read after a restart): already reported,
+			 * so neither printed nor counted again */
+			return;
 		}
 		id = gv_alerts_last_id(r->alerts);
 	}
+	r->found++;
 	if (r->json) {
 		char *j = gv_alert_to_json(&al, id);
 		printf("%s\n", j);
