@@ -206,14 +206,9 @@ void gv_learn_features(struct gv_pool *pool, const struct gv_scan_result *r,
 	struct fx f = { .pool = pool, .mask = (1u << bits) - 1 };
 	f.idx = gv_palloc(pool, GV_LEARN_MAX_FEATURES * sizeof(uint32_t));
 	const struct gv_mail_message *m = r->msg;
-	size_t folded;
-	const char *subj = gv_scan_fold(pool, m->subject, strlen(m->subject), &folded);
-	words(&f, subj, strlen(subj), "s:", "sb:");
-	if (r->text_len) {
-		size_t tl = r->text_len < MAX_TEXT ? r->text_len : MAX_TEXT;
-		const char *t = gv_scan_fold(pool, r->text, tl, &folded);
-		words(&f, t, strlen(t), "w:", "b:");
-	}
+	/* the engine folded subject and text once; words() caps the text */
+	words(&f, r->subject_folded, strlen(r->subject_folded), "s:", "sb:");
+	words(&f, r->text_folded, strlen(r->text_folded), "w:", "b:");
 	for (size_t i = 0; i < r->n_findings; i++)
 		if (strncmp(r->findings[i].rule, "learn.", 6) != 0)
 			adds(&f, "r:", r->findings[i].rule);

@@ -142,10 +142,8 @@ static void subject_checks(struct scan_ctx *ctx)
 	    gv_mail_header(m, "Thread-Index") == NULL)
 		scan_add(ctx, "sender", "subject.fake_reply", 12, "",
 			 "reply or forward subject without any earlier message");
-	size_t folded, letters;
-	const char *s = scan_fold(ctx->pool, m->subject, strlen(m->subject),
-				  &folded, &letters);
-	if (folded > 0 && letters > 0)
+	const char *s = ctx->subject_folded;
+	if (ctx->subject_folds > 0 && *s)
 		scan_add(ctx, "sender", "subject.confusable", 25, "",
 			 "subject uses look-alike characters");
 	/* the recipient's own address or name in the subject: mass-produced
@@ -207,9 +205,7 @@ static void subject_brand(struct scan_ctx *ctx, const char *from_reg)
 {
 	const struct gv_scan_engine *e = ctx->engine;
 	const struct gv_mail_message *m = ctx->msg;
-	size_t folded, letters;
-	const char *s = scan_fold(ctx->pool, m->subject, strlen(m->subject),
-				  &folded, &letters);
+	const char *s = ctx->subject_folded;
 	if (gv_mail_header(m, "List-Id") || gv_mail_header(m, "List-Post"))
 		return; /* discussion lists talk about brands */
 	for (size_t i = 0; i < e->n_brands; i++)

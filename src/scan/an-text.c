@@ -73,10 +73,9 @@ void scan_an_text(struct scan_ctx *ctx)
 {
 	if (ctx->body_text_len == 0)
 		return;
-	size_t folded, letters;
-	char *t = scan_fold(ctx->pool, ctx->body_text, ctx->body_text_len,
-			    &folded, &letters);
-	if (folded >= 3 && letters > 0)
+	size_t folded = ctx->body_folds;
+	const char *t = ctx->body_folded;
+	if (folded >= 3)
 		scan_add(ctx, "text", "text.obfuscated", folded >= 10 ? 30 : 20, "",
 			 "%zu invisible or look-alike characters in the text", folded);
 	brand_in_text(ctx, t, strlen(t));

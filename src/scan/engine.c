@@ -170,6 +170,11 @@ static void gather_text(struct scan_ctx *ctx)
 	ctx->body_text = b.len ? gv_pstrndup(ctx->pool, (const char *)b.data, b.len)
 			       : "";
 	gv_buf_free(&b);
+	size_t letters;
+	ctx->subject_folded = scan_fold(ctx->pool, m->subject, strlen(m->subject),
+					&ctx->subject_folds, &letters);
+	ctx->body_folded = scan_fold(ctx->pool, ctx->body_text, ctx->body_text_len,
+				     &ctx->body_folds, &letters);
 }
 
 int gv_scan_message(struct gv_scan_engine *e, struct gv_pool *pool,
@@ -200,6 +205,8 @@ int gv_scan_message(struct gv_scan_engine *e, struct gv_pool *pool,
 	scan_an_structure(&ctx);
 	ctx.result->text = ctx.body_text;
 	ctx.result->text_len = ctx.body_text_len;
+	ctx.result->subject_folded = ctx.subject_folded;
+	ctx.result->text_folded = ctx.body_folded;
 	run_classifier(&ctx);
 	scan_policy_apply(e->cfg, ctx.result);
 	ctx.result->elapsed_us = gv_now_us() - start;

@@ -148,24 +148,16 @@ void scan_an_lures(struct scan_ctx *ctx)
 	if (l->db == NULL)
 		return;
 	struct hits h = { .ctx = ctx };
-	const struct gv_mail_message *m = ctx->msg;
 	/* Hyperscan needs valid UTF-8 in UTF8 mode: the mail module only
 	 * hands out valid UTF-8 (and the subject/visible text folded here
 	 * stays valid). Subject and body are scanned as one text so a
 	 * pattern counts once. */
-	size_t folded, letters;
-	char *subj = scan_fold(ctx->pool, m->subject, strlen(m->subject),
-			       &folded, &letters);
 	h.where = "subject/body";
 	struct gv_buf all;
 	gv_buf_init(&all, (8u << 20));
-	gv_buf_append(&all, subj, strlen(subj));
+	gv_buf_append(&all, ctx->subject_folded, strlen(ctx->subject_folded));
 	gv_buf_putc(&all, '\n');
-	if (ctx->body_text_len) {
-		char *body = scan_fold(ctx->pool, ctx->body_text,
-				       ctx->body_text_len, &folded, &letters);
-		gv_buf_append(&all, body, strlen(body));
-	}
+	gv_buf_append(&all, ctx->body_folded, strlen(ctx->body_folded));
 	if (all.len > 0 && all.len < UINT32_MAX)
 		hs_scan(l->db, (const char *)all.data, (unsigned)all.len, 0,
 			l->scratch, on_match, &h);

@@ -91,6 +91,10 @@ struct scan_ctx {
 	size_t findings_cap, files_cap;
 	const char *body_text; /* all visible text, for analyzers that want it */
 	size_t body_text_len;
+	/* the subject and body_text folded once (scan_fold), with the number
+	 * of characters that needed folding */
+	const char *subject_folded, *body_folded;
+	size_t subject_folds, body_folds;
 };
 
 void scan_add(struct scan_ctx *ctx, const char *analyzer, const char *rule,

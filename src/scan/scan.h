@@ -59,6 +59,10 @@ struct gv_scan_result {
 	uint64_t elapsed_us;
 	const char *text;   /* all visible text (plain + HTML's visible text) */
 	size_t text_len;
+	/* subject and text with look-alikes folded (gv_scan_fold), once per
+	 * scan, for every consumer */
+	const char *subject_folded;
+	const char *text_folded;
 };
 
 /* Optional envelope (from the MTA); any field may be NULL. */
