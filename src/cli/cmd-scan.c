@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/alert-glue.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/inputs.h"
@@ -25,7 +26,9 @@ static void usage(FILE *out)
 		"                  record every result in it (docs/intel.md)\n"
 		"  --learn-db FILE classify with the newest model of this learn store\n"
 		"                  (default " GV_DEFAULT_LEARN_DB " when it exists)\n"
-		"  --autolearn     learn from very confident verdicts (docs/learn.md)\n\n"
+		"  --autolearn     learn from very confident verdicts (docs/learn.md)\n"
+		"  --alerts        raise alerts for stopped messages and indicator\n"
+		"                  hits through the config's alerts: sinks (docs/alerts.md)\n\n"
 		"exit status: 0 nothing found, 1 something quarantined or rejected,\n"
 		"2 an error (the other inputs are still scanned)\n",
 		GV_DEFAULT_CONFIG);
@@ -66,6 +69,7 @@ int gv_cmd_scan(int argc, char **argv)
 		{ "store", required_argument, NULL, 'S' },
 		{ "learn-db", required_argument, NULL, 'L' },
 		{ "autolearn", no_argument, NULL, 'A' },
+		{ "alerts", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,7 +79,8 @@ int gv_cmd_scan(int argc, char **argv)
 	struct gv_cli_intel_scan *intel = NULL;
 	struct gv_cli_learn *learn = NULL;
 	const char *learn_db = NULL;
-	bool autolearn = false;
+	bool autolearn = false, want_alerts = false;
+	struct gv_alerts *alerts = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "jc:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -87,6 +92,7 @@ int gv_cmd_scan(int argc, char **argv)
 		case 'S': store.store = optarg; break;
 		case 'L': learn_db = optarg; break;
 		case 'A': autolearn = true; break;
+		case 'a': want_alerts = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -104,7 +110,9 @@ int gv_cmd_scan(int argc, char **argv)
 		gv_scan_engine_free(&engine);
 		return 2;
 	}
-	if (gv_cli_learn_start(learn_db, autolearn, engine, &learn) < 0) {
+	if (gv_cli_learn_start(learn_db, autolearn, engine, &learn) < 0 ||
+	    (want_alerts && gv_cli_alerts_open(config, NULL, &alerts) < 0)) {
+		gv_cli_learn_stop(&learn);
 		gv_cli_intel_scan_stop(&intel);
 		gv_scan_engine_free(&engine);
 		return 2;
@@ -138,6 +146,11 @@ int gv_cmd_scan(int argc, char **argv)
 			if (intel)
 				gv_cli_intel_scan_record(intel, r, NULL);
 			gv_cli_learn_observe(learn, data, len, r);
+			if (alerts && gv_alerts_verdict(alerts, r, NULL, "scan",
+					gv_cli_message_time(r->msg), &err) < 0) {
+				fprintf(stderr, "geneva: alerts: %s\n", err);
+				errors++;
+			}
 			if (json) {
 				gv_buf_reset(&out);
 				if (gv_scan_result_json(r, name, &out) > 0)
@@ -157,6 +170,7 @@ int gv_cmd_scan(int argc, char **argv)
 		errors++;
 	if (gv_cli_learn_stop(&learn) < 0)
 		errors++;
+	gv_cli_alerts_close(&alerts);
 	fflush(stdout);
 	if (!json && !quiet)
 		fprintf(stderr, "%zu messages, %zu quarantined or rejected, %zu errors\n",

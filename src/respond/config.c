@@ -25,7 +25,7 @@ struct y_mail {
 	char *notify_user, *user_domain, *user_min_severity, *contact;
 };
 struct y_alerts {
-	char *spool_dir, *min_severity;
+	char *spool_dir, *min_severity, *messages, *indicators;
 	uint32_t dedup_seconds, max_per_minute, max_per_user_hour;
 	struct y_retry *retry;
 	struct y_webhook *webhook;
@@ -73,6 +73,8 @@ static const cyaml_schema_field_t mail_fields[] = {
 static const cyaml_schema_field_t alerts_fields[] = {
 	STR("spool_dir", struct y_alerts, spool_dir),
 	STR("min_severity", struct y_alerts, min_severity),
+	STR("messages", struct y_alerts, messages),
+	STR("indicators", struct y_alerts, indicators),
 	CYAML_FIELD_UINT("dedup_seconds", OPT, struct y_alerts, dedup_seconds),
 	CYAML_FIELD_UINT("max_per_minute", OPT, struct y_alerts,
 			 max_per_minute),
@@ -123,6 +125,21 @@ static int sev(const char *s, int *out)
 	return 0;
 }
 
+/* alerts.messages: "tag" | "quarantine" | "reject" | "off" */
+static int min_action(const char *s, int *out)
+{
+	static const char *const names[] = { "off", "tag", "quarantine",
+					     "reject" };
+	if (s == NULL)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = i == 0 ? -1 : i;
+			return 0;
+		}
+	return -1;
+}
+
 int gv_alerts_config_load(const char *path, struct gv_alerts_config *c,
 			  void **storage_r, const char **error_r)
 {
@@ -143,6 +160,8 @@ int gv_alerts_config_load(const char *path, struct gv_alerts_config *c,
 	c->max_per_minute = y->max_per_minute;
 	c->max_per_user_hour = y->max_per_user_hour;
 	bad |= sev(y->min_severity, &c->min_severity);
+	bad |= min_action(y->messages, &c->message_min_action);
+	bad |= onoff(y->indicators, &c->indicator_alerts);
 	if (y->retry) {
 		c->retry_base_ms = y->retry->base_ms;
 		c->retry_max_ms = y->retry->max_ms;
@@ -175,7 +194,8 @@ int gv_alerts_config_load(const char *path, struct gv_alerts_config *c,
 	}
 	if (bad) {
 		*error_r = "alerts: a severity must be info, low, medium, high "
-			   "or critical; a switch yes or no";
+			   "or critical; messages tag, quarantine, reject or "
+			   "off; a switch yes or no";
 		gv_alerts_config_free(storage_r);
 		memset(c, 0, sizeof(*c));
 		return -1;

@@ -109,6 +109,11 @@ struct gv_alerts_config {
 	const char *user_domain;      /* appended to bare user names */
 	int user_min_severity;        /* 0 = medium, -1 = info */
 	const char *contact;          /* NULL = "your security team" */
+	int message_min_action;       /* scan verdicts that alert: 0 = from
+				         quarantine up, else a gv_action value
+				         (1 tag, 2 quarantine, 3 reject);
+				         -1 = no message alerts */
+	int indicator_alerts;         /* 0 = on, -1 = off */
 };
 
 struct gv_alerts;
@@ -150,6 +155,19 @@ typedef int gv_alert_store_fn(void *ctx, const struct gv_alert *alert,
 			      const char *id, const char *json);
 void gv_alerts_set_store(struct gv_alerts *alerts, gv_alert_store_fn *fn,
 			 void *ctx);
+
+/* The message detector (geneva scan --alerts, the milter): emits a
+ * "message" alert when the verdict reaches cfg.message_min_action and an
+ * "indicator" alert when an intel.* finding is present. Dedup keys are
+ * SOURCE:message:DIGEST / SOURCE:indicator:DIGEST, DIGEST naming the
+ * message bytes and first recipient, so a rescan or an SMTP retry of the
+ * same message alerts once. when: the event time (0 = now). Returns the
+ * number of alerts accepted (0-2), -1 on a spool error (error_r). */
+struct gv_scan_result;
+struct gv_scan_envelope;
+int gv_alerts_verdict(struct gv_alerts *alerts, const struct gv_scan_result *r,
+		      const struct gv_scan_envelope *env, const char *source,
+		      int64_t when, const char **error_r);
 
 /* Counters for tests and `--stats`. */
 struct gv_alerts_stats {

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "respond/respond.h"
+#include "scan/scan.h"
 #include "util/util.h"
 
 /* ---- tiny HTTP receiver on 127.0.0.1 ---- */
@@ -398,6 +399,7 @@ static void test_config(void **state)
 	      "    min_severity: high\n  syslog:\n    enabled: no\n"
 	      "  mail:\n    security_team: soc@example.org\n"
 	      "    team_min_severity: info\n    unknown_key: 1\n"
+	      "  messages: reject\n  indicators: no\n"
 	      "watch:\n  min_messages: 5\n", f);
 	fclose(f);
 	struct gv_alerts_config c;
@@ -412,14 +414,125 @@ static void test_config(void **state)
 	assert_int_equal(c.syslog, -1);
 	assert_int_equal(c.team_min_severity, -1);
 	assert_string_equal(c.security_team, "soc@example.org");
+	assert_int_equal(c.message_min_action, GV_ACTION_REJECT);
+	assert_int_equal(c.indicator_alerts, -1);
 	gv_alerts_config_free(&storage);
 	assert_null(storage);
 	f = fopen(p, "w");
 	fputs("alerts:\n  min_severity: urgent\n", f);
 	fclose(f);
 	assert_int_equal(gv_alerts_config_load(p, &c, &storage, &err), -1);
+	f = fopen(p, "w");
+	fputs("alerts:\n  messages: sometimes\n", f);
+	fclose(f);
+	assert_int_equal(gv_alerts_config_load(p, &c, &storage, &err), -1);
 	snprintf(p, sizeof(p), "%s/none.yaml", dir);
 	assert_int_equal(gv_alerts_config_load(p, &c, &storage, &err), 0);
+}
+
+/* ---- scan verdicts as alerts ---- */
+struct captured {
+	int n;
+	enum gv_alert_kind kinds[8];
+	enum gv_severity sev[8];
+	char json[8][4096];
+};
+
+static int capture(void *ctx, const struct gv_alert *al, const char *id,
+		   const char *json)
+{
+	struct captured *c = ctx;
+	(void)id;
+	if (c->n < 8) {
+		c->kinds[c->n] = al->kind;
+		c->sev[c->n] = al->severity;
+		snprintf(c->json[c->n], sizeof(c->json[0]), "%s", json);
+	}
+	c->n++;
+	return 0;
+}
+
+static void test_verdict_alerts(void **state)
+{
+	(void)state;
+	snprintf(spool, sizeof(spool), "%s/spool-verdict", dir);
+	struct gv_alerts_config c = { .spool_dir = spool, .syslog = -1 };
+	struct gv_alerts *a = gv_alerts_new(&c);
+	struct captured cap = { 0 };
+	gv_alerts_set_store(a, capture, &cap);
+	static const char raw[] = "From: a@evil.example\r\nTo: bob@corp.example"
+				  "\r\nSubject: Verify\r\n\r\nhi\r\n";
+	struct gv_mail_addr from = { "", "a@evil.example", "evil.example" };
+	struct gv_mail_addr to = { "", "bob@corp.example", "corp.example" };
+	struct gv_mail_message m = { .raw = (const unsigned char *)raw,
+				     .raw_len = sizeof(raw) - 1,
+				     .subject = "Verify", .message_id = "",
+				     .date = "", .from = &from, .n_from = 1,
+				     .to = &to, .n_to = 1 };
+	struct gv_finding f[2] = {
+		{ "phish", "phish.password_form", 50, "a form", "1" },
+		{ "intel", "intel.url", 80,
+		  "url http://evil.example/x matches feed F campaign C", "" },
+	};
+	struct gv_scan_result r = { .msg = &m, .findings = f, .n_findings = 1,
+				    .score = 50,
+				    .action = GV_ACTION_QUARANTINE };
+	const char *err = NULL;
+	/* a quarantined message: one medium "message" alert to the team */
+	assert_int_equal(gv_alerts_verdict(a, &r, NULL, "scan", 1000, &err), 1);
+	assert_int_equal(cap.n, 1);
+	assert_int_equal(cap.kinds[0], GV_ALERT_MESSAGE);
+	assert_int_equal(cap.sev[0], GV_SEV_MEDIUM);
+	assert_non_null(strstr(cap.json[0], "\"subject_user\":\"bob@corp.example\""));
+	assert_non_null(strstr(cap.json[0], "phish.password_form"));
+	/* the same message again (a rescan, an SMTP retry): no second alert */
+	assert_int_equal(gv_alerts_verdict(a, &r, NULL, "scan", 1000, &err), 0);
+	assert_int_equal(cap.n, 1);
+	/* a tagged or accepted message does not alert by default */
+	r.action = GV_ACTION_TAG;
+	m.subject = "other";
+	m.raw_len--; /* other bytes: another message */
+	assert_int_equal(gv_alerts_verdict(a, &r, NULL, "scan", 1000, &err), 0);
+	/* an indicator hit alerts even when the verdict does not */
+	r.n_findings = 2;
+	assert_int_equal(gv_alerts_verdict(a, &r, NULL, "scan", 1000, &err), 1);
+	assert_int_equal(cap.kinds[1], GV_ALERT_INDICATOR);
+	assert_int_equal(cap.sev[1], GV_SEV_HIGH);
+	assert_non_null(strstr(cap.json[1], "campaign C"));
+	/* malware found by a ClamAV/YARA rule: a rejected message, high */
+	struct gv_finding mal = { "attach", "clamav.Eicar-Test-Signature", 100,
+				  "EICAR", "2" };
+	r = (struct gv_scan_result){ .msg = &m, .findings = &mal,
+				     .n_findings = 1, .score = 100,
+				     .action = GV_ACTION_REJECT };
+	m.raw_len--;
+	const char *rcpt[] = { "carol@corp.example" };
+	struct gv_scan_envelope env = { .client_ip = "192.0.2.9",
+					.mail_from = "x@evil.example",
+					.rcpt_to = rcpt, .n_rcpt = 1 };
+	assert_int_equal(gv_alerts_verdict(a, &r, &env, "milter", 0, &err), 1);
+	assert_int_equal(cap.sev[2], GV_SEV_HIGH);
+	assert_non_null(strstr(cap.json[2], "\"subject_user\":\"carol@corp.example\""));
+	assert_non_null(strstr(cap.json[2], "192.0.2.9"));
+	gv_alerts_free(&a);
+
+	/* alerts.messages: tag lowers the bar; off and indicators: no mute */
+	c.message_min_action = GV_ACTION_TAG;
+	snprintf(spool, sizeof(spool), "%s/spool-verdict2", dir);
+	a = gv_alerts_new(&c);
+	gv_alerts_set_store(a, capture, &cap);
+	r.action = GV_ACTION_TAG;
+	assert_int_equal(gv_alerts_verdict(a, &r, NULL, "scan", 5, &err), 1);
+	gv_alerts_free(&a);
+	c.message_min_action = -1;
+	c.indicator_alerts = -1;
+	snprintf(spool, sizeof(spool), "%s/spool-verdict3", dir);
+	a = gv_alerts_new(&c);
+	r.findings = f;
+	r.n_findings = 2;
+	r.action = GV_ACTION_REJECT;
+	assert_int_equal(gv_alerts_verdict(a, &r, NULL, "scan", 5, &err), 0);
+	gv_alerts_free(&a);
 }
 
 int main(void)
@@ -432,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_mail_command_fails),
 		cmocka_unit_test(test_json_schema),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_verdict_alerts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

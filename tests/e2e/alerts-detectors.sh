@@ -1,0 +1,59 @@
+#!/bin/sh
+# Every detector raises alerts through the one alert model: `geneva scan
+# --alerts` (stopped messages, indicator hits). Alerts are counted against
+# an independent count of the scan's JSON output; a second run alerts
+# nothing. Temp dir only, no network.
+# usage: alerts-detectors.sh GENEVA_BINARY SHARED_CORPORA
+set -eu
+G=$(readlink -f "$1")
+C=$(readlink -f "$2")
+T=$(mktemp -d /tmp/gv-e2e-alerts-XXXXXX)
+trap 'rm -rf "$T"' EXIT INT TERM
+cd "$T"
+fail() { echo "not ok - $*"; exit 1; }
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+cat > geneva.yaml <<YAML
+alerts:
+  spool_dir: $T/spool
+  syslog:
+    enabled: no
+  max_per_minute: 1000
+  mail:
+    security_team: soc@example.org
+    command: /usr/bin/dd of=$T/mail.out oflag=append conv=notrunc status=none
+YAML
+mkdir in
+ls "$C/email/phishing_pot_sample" | head -40 | while read -r f; do cp "$C/email/phishing_pot_sample/$f" in/; done
+ls "$C/email/spamassassin_public_corpus/easy-ham-1" | head -20 | while read -r f; do cp "$C/email/spamassassin_public_corpus/easy-ham-1/$f" in/h-$f; done
+
+# 1. message alerts: one team mail per quarantined or rejected message
+"$G" scan --json -c geneva.yaml in > scan.json 2>/dev/null || true
+want=$(grep -c '"action":"\(quarantine\|reject\)"' scan.json || true)
+[ "$want" -gt 0 ] || fail "the sample has no stopped message"
+"$G" scan --alerts --quiet -c geneva.yaml in > /dev/null 2>&1 || true
+got=$(grep -c '^X-Geneva-Alert-Id:' mail.out || true)
+[ "$got" = "$want" ] || fail "message alerts: $got mails for $want stopped messages"
+ok "one alert per stopped message ($got)"
+
+# 2. the same folder again: nothing new
+"$G" scan --alerts --quiet -c geneva.yaml in > /dev/null 2>&1 || true
+[ "$(grep -c '^X-Geneva-Alert-Id:' mail.out)" = "$got" ] || fail "second run alerted again"
+ok "a rescan alerts nothing"
+
+# 3. an indicator hit names the campaign, even on an otherwise clean message
+cat > bundle.json <<'JSON'
+{"type":"bundle","id":"bundle--51111111-1111-4111-8111-111111111111","objects":[
+{"type":"campaign","spec_version":"2.1","id":"campaign--52222222-2222-4222-8222-222222222222","created":"2026-11-01T00:00:00Z","modified":"2026-11-01T00:00:00Z","name":"OpAlert"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--53333333-3333-4333-8333-333333333333","created":"2026-11-01T00:00:00Z","modified":"2026-11-01T00:00:00Z","pattern":"[domain-name:value = 'files-share.example.net']","pattern_type":"stix","valid_from":"2026-11-01T00:00:00Z"},
+{"type":"relationship","spec_version":"2.1","id":"relationship--54444444-4444-4444-8444-444444444444","created":"2026-11-01T00:00:00Z","modified":"2026-11-01T00:00:00Z","relationship_type":"indicates","source_ref":"indicator--53333333-3333-4333-8333-333333333333","target_ref":"campaign--52222222-2222-4222-8222-222222222222"}]}
+JSON
+"$G" intel import --db intel.db bundle.json > /dev/null 2>&1
+printf 'From: Dana <dana@partner.example.org>\r\nTo: erin@example.org\r\nSubject: minutes\r\nMessage-ID: <m1@partner.example.org>\r\nDate: Thu, 26 Nov 2026 05:00:00 +0000\r\n\r\nThe minutes are at https://files-share.example.net/minutes.pdf\r\n' > ind.eml
+: > mail.out
+"$G" scan --alerts --db intel.db -c geneva.yaml ind.eml > /dev/null 2>&1 || true
+grep -q '^Subject: .*Threat-intel\|indicator: ' mail.out || fail "no indicator alert"
+grep -q 'OpAlert' mail.out || fail "indicator alert does not name the campaign"
+grep -q '^To: <soc@example.org>' mail.out || fail "indicator alert not to the team"
+ok "indicator hit alert names the campaign"
+echo "1..$n"
