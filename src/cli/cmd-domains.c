@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/alert-glue.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "domains/domains.h"
@@ -98,8 +99,47 @@ static int load_index(const struct gv_domains_config *cfg, const char *brands,
 struct watch_ctx {
 	const struct gv_brand_index *idx;
 	bool json;
-	uint64_t names, bad, found;
+	uint64_t names, bad, found, alert_errors;
+	struct gv_alerts *alerts; /* NULL: no --alerts */
 };
+
+/* One alert per registrable lookalike and UTC day: a feed read again the
+ * same day alerts nothing new; the brand owner hears again the next day
+ * the name is still seen. Severity follows the match score. */
+static void watch_alert(struct watch_ctx *ctx, const char *name, size_t n,
+			const struct gv_brand_match *m)
+{
+	char key[GV_DOMAIN_MAX + 64], title[600], dom[GV_DOMAIN_MAX + 1],
+		score[8];
+	snprintf(dom, sizeof(dom), "%.*s", (int)n, name);
+	snprintf(key, sizeof(key), "domains:lookalike:%s", m->registrable);
+	snprintf(title, sizeof(title), "Lookalike of %s seen: %s (%s)",
+		 m->brand, dom, gv_domain_technique_name(m->technique));
+	snprintf(score, sizeof(score), "%u", m->score);
+	struct gv_alert al;
+	gv_alert_init(&al, GV_ALERT_LOOKALIKE,
+		      m->score >= 90 ? GV_SEV_HIGH :
+		      m->score >= 70 ? GV_SEV_MEDIUM :
+				       GV_SEV_LOW,
+		      "domains");
+	al.title = title;
+	al.summary = "A newly seen domain imitates a protected brand. Consider "
+		     "sinkholing it (geneva domains rpz) and a takedown "
+		     "request (geneva domains report).";
+	al.dedup_key = key;
+	int64_t now = (int64_t)time(NULL);
+	al.time = now - now % 86400;
+	gv_alert_add(&al, "domain", dom);
+	gv_alert_add(&al, "registrable", m->registrable);
+	gv_alert_add(&al, "brand", m->brand);
+	gv_alert_add(&al, "technique", gv_domain_technique_name(m->technique));
+	gv_alert_add(&al, "score", score);
+	const char *err = NULL;
+	if (gv_alert_emit(ctx->alerts, &al, &err) < 0) {
+		ctx->alert_errors++;
+		fprintf(stderr, "geneva: alerts: %s\n", err);
+	}
+}
 
 static int watch_line(void *vctx, const char *line, size_t len)
 {
@@ -124,6 +164,8 @@ static int watch_line(void *vctx, const char *line, size_t len)
 	if (rc == 0)
 		return 1;
 	ctx->found++;
+	if (ctx->alerts)
+		watch_alert(ctx, line, n, &m);
 	char seen[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -150,9 +192,12 @@ static int watch_line(void *vctx, const char *line, size_t len)
 static void watch_usage(FILE *o)
 {
 	fprintf(o, "usage: geneva domains watch --brands FILE [--allow FILE] [--json]\n"
-		   "         [--min-score N] [--follow [--idle-exit SECONDS]] [--config F] [FEED...]\n"
+		   "         [--min-score N] [--follow [--idle-exit SECONDS]] [--alerts]\n"
+		   "         [--config F] [FEED...]\n"
 		   "FEED: a file (plain or gzip), '-' for standard input (default), or a\n"
-		   "folder (every file; with --follow, also files added later).\n");
+		   "folder (every file; with --follow, also files added later).\n"
+		   "--alerts: one alert per lookalike and day through the config's\n"
+		   "alerts: sinks (docs/alerts.md).\n");
 }
 
 static int cmd_watch(int argc, char **argv, const char *config)
@@ -162,9 +207,9 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		{ "json", no_argument, NULL, 'j' }, { "follow", no_argument, NULL, 'f' },
 		{ "idle-exit", required_argument, NULL, 'i' },
 		{ "min-score", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
+		{ "alerts", no_argument, NULL, 'A' }, { NULL, 0, NULL, 0 } };
 	const char *brands = NULL, *allow = NULL, *error;
-	bool json = false, follow = false;
+	bool json = false, follow = false, alerts = false;
 	uint64_t idle = 0, min_score = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "b:a:jfi:s:h", opts, NULL)) != -1) {
@@ -181,6 +226,7 @@ static int cmd_watch(int argc, char **argv, const char *config)
 			if (gv_parse_u64(optarg, 100, &min_score) < 0 || min_score == 0)
 				return fail(optarg, "bad --min-score (1-100)");
 			break;
+		case 'A': alerts = true; break;
 		case 'h': watch_usage(stdout); return 0;
 		default: watch_usage(stderr); return 2;
 		}
@@ -195,6 +241,11 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		return 2;
 	}
 	struct watch_ctx ctx = { .idx = idx, .json = json };
+	if (alerts && gv_cli_alerts_open(config, NULL, &ctx.alerts) < 0) {
+		gv_brand_index_free(&idx);
+		gv_domains_config_free(&storage);
+		return 2;
+	}
 	struct gv_feed_stats st = { 0 };
 	size_t max_line = cfg.max_line != 0 ? cfg.max_line : 4096;
 	int rc = 1;
@@ -216,9 +267,10 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		(unsigned long long)ctx.names, (unsigned long long)ctx.found,
 		(unsigned long long)(ctx.bad + st.too_long),
 		(unsigned long long)st.too_long, max_line);
+	gv_cli_alerts_close(&ctx.alerts);
 	gv_brand_index_free(&idx);
 	gv_domains_config_free(&storage);
-	return rc < 0 ? 2 : ctx.found > 0 ? 1 : 0;
+	return rc < 0 || ctx.alert_errors ? 2 : ctx.found > 0 ? 1 : 0;
 }
 
 /* ---- permute ---- */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every detector raises alerts through the one alert model: `geneva scan
-# --alerts` (stopped messages, indicator hits). Alerts are counted against
+# --alerts` (stopped messages, indicator hits) and `geneva domains watch
+# --alerts` (lookalikes). Alerts are counted against
 # an independent count of the scan's JSON output; a second run alerts
 # nothing. Temp dir only, no network.
 # usage: alerts-detectors.sh GENEVA_BINARY SHARED_CORPORA
@@ -21,6 +22,7 @@ alerts:
   max_per_minute: 1000
   mail:
     security_team: soc@example.org
+    team_min_severity: info
     command: /usr/bin/dd of=$T/mail.out oflag=append conv=notrunc status=none
 YAML
 mkdir in
@@ -56,4 +58,18 @@ grep -q '^Subject: .*Threat-intel\|indicator: ' mail.out || fail "no indicator a
 grep -q 'OpAlert' mail.out || fail "indicator alert does not name the campaign"
 grep -q '^To: <soc@example.org>' mail.out || fail "indicator alert not to the team"
 ok "indicator hit alert names the campaign"
+# 4. lookalikes: one alert per lookalike found (counted from --json), none twice
+printf 'examplebank.com\n' > brands.txt
+printf 'examp1ebank.com\nexamplebank-login-verify.xyz\nwikipedia.org\nlogin.examplebank.com.evil.ru\nexample.org\nexamplebank.com\n' > feed.txt
+: > mail.out
+"$G" domains --config geneva.yaml watch --brands brands.txt --json feed.txt > found.json 2>/dev/null || true
+want=$(wc -l < found.json)
+[ "$want" -ge 3 ] || fail "only $want lookalikes found"
+"$G" domains --config geneva.yaml watch --alerts --brands brands.txt feed.txt > /dev/null 2>&1 || true
+got=$(grep -c '^X-Geneva-Alert-Id:' mail.out || true)
+[ "$got" = "$want" ] || fail "lookalike alerts: $got mails for $want lookalikes"
+grep -q '^kind: lookalike' mail.out && grep -q '^brand: examplebank.com' mail.out || fail "lookalike alert text"
+"$G" domains --config geneva.yaml watch --alerts --brands brands.txt feed.txt > /dev/null 2>&1 || true
+[ "$(grep -c '^X-Geneva-Alert-Id:' mail.out)" = "$got" ] || fail "lookalikes alerted twice"
+ok "one alert per lookalike ($got), none twice"
 echo "1..$n"
