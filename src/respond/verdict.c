@@ -74,6 +74,20 @@ static void add_message_evidence(struct gv_alert *al,
 		gv_alert_add(al, "partial", "a limit cut the analysis short");
 }
 
+/* The fields both alert kinds set the same way. */
+static void start_alert(struct gv_alert *al, enum gv_alert_kind kind,
+			enum gv_severity sev, const char *source,
+			const char *key, const char *title, const char *summary,
+			const char *rcpt, int64_t when)
+{
+	gv_alert_init(al, kind, sev, source);
+	al->dedup_key = key;
+	al->title = title;
+	al->summary = summary;
+	al->subject_user = rcpt;
+	al->time = when;
+}
+
 int gv_alerts_verdict(struct gv_alerts *a, const struct gv_scan_result *r,
 		      const struct gv_scan_envelope *env, const char *source,
 		      int64_t when, const char **error_r)
@@ -98,17 +112,14 @@ int gv_alerts_verdict(struct gv_alerts *a, const struct gv_scan_result *r,
 			hit = &r->findings[i];
 	if (hit && a->cfg.indicator_alerts >= 0) {
 		struct gv_alert al;
-		gv_alert_init(&al, GV_ALERT_INDICATOR, GV_SEV_HIGH, source);
 		snprintf(key, sizeof(key), "%s:indicator:%s", source, digest);
 		snprintf(title, sizeof(title),
 			 "Threat-intel indicator in a message to %s: %.200s",
 			 rcpt ? rcpt : "(unknown recipient)", hit->evidence);
-		al.title = title;
-		al.summary = "A scanned message contains a value that an "
-			     "imported threat-intel feed lists as malicious.";
-		al.subject_user = rcpt;
-		al.dedup_key = key;
-		al.time = when;
+		start_alert(&al, GV_ALERT_INDICATOR, GV_SEV_HIGH, source, key,
+			    title, "A scanned message contains a value that an "
+				   "imported threat-intel feed lists as "
+				   "malicious.", rcpt, when);
 		gv_alert_add(&al, "indicator", hit->evidence);
 		add_message_evidence(&al, r, env, rcpt, score, sizeof(score));
 		int e = gv_alert_emit(a, &al, error_r);
@@ -121,19 +132,16 @@ int gv_alerts_verdict(struct gv_alerts *a, const struct gv_scan_result *r,
 	if (min < 0 || (int)r->action < (min ? min : GV_ACTION_QUARANTINE))
 		return accepted;
 	struct gv_alert al;
-	gv_alert_init(&al, GV_ALERT_MESSAGE, message_severity(r), source);
 	snprintf(key, sizeof(key), "%s:message:%s", source, digest);
 	snprintf(title, sizeof(title), "Message %s (score %d): \"%.120s\" from %.100s",
 		 r->action == GV_ACTION_REJECT	   ? "rejected" :
 		 r->action == GV_ACTION_QUARANTINE ? "quarantined" :
 						     "tagged",
 		 r->score, subject, from);
-	al.title = title;
-	al.summary = "Geneva stopped or marked a message on its way to a "
-		     "user; the reasons are in the evidence.";
-	al.subject_user = rcpt;
-	al.dedup_key = key;
-	al.time = when;
+	start_alert(&al, GV_ALERT_MESSAGE, message_severity(r), source, key,
+		    title, "Geneva stopped or marked a message on its way to "
+			   "a user; the reasons are in the evidence.", rcpt,
+		    when);
 	add_message_evidence(&al, r, env, rcpt, score, sizeof(score));
 	char reasons[512] = "", files[200] = "";
 	for (size_t i = 0, n = 0; i < r->n_findings && n < MAX_REASONS; i++) {
