@@ -254,13 +254,16 @@ static int cmd_stats(struct args *a)
 	}
 	printf(a->json ? "{\"backend\": \"%s\", \"events\": %llu, "
 			 "\"entities\": %llu, \"relations\": %llu, "
-			 "\"indicators\": %llu, \"findings\": %llu"
+			 "\"indicators\": %llu, \"findings\": %llu, "
+			 "\"alerts\": %llu, \"lookalikes\": %llu"
 		       : "backend %s\nevents %llu\nentities %llu\n"
-			 "relations %llu\nindicators %llu\nfindings %llu",
+			 "relations %llu\nindicators %llu\nfindings %llu\n"
+			 "alerts %llu\nlookalikes %llu",
 	       gv_intel_store_backend(st), (unsigned long long)c.events,
 	       (unsigned long long)c.entities, (unsigned long long)c.relations,
 	       (unsigned long long)c.indicators,
-	       (unsigned long long)c.findings);
+	       (unsigned long long)c.findings, (unsigned long long)c.alerts,
+	       (unsigned long long)c.lookalikes);
 	for (int k = 1; k <= GV_ENT_KIND_MAX; k++)
 		printf(a->json ? ", \"%s\": %llu" : "\n%s %llu",
 		       gv_intel_kind_name((enum gv_intel_kind)k),

@@ -1,5 +1,6 @@
 /*
- * geneva report targeted|malware|campaigns|neighbors ENTITY|recommendations
+ * geneva report targeted|malware|campaigns|neighbors ENTITY|recommendations|
+ *   alerts|lookalikes
  *   [--since T] [--until T] [--limit N] [--depth N] [--json] + store options
  * Table on stdout by default, the JSON document (docs/schema/report.json)
  * with --json.
@@ -25,7 +26,10 @@ static void usage(FILE *out)
 		"  neighbors KIND:VALUE  graph around an entity\n"
 		"                    (user:, sender:, domain:, url:, ip:, hash:,\n"
 		"                    campaign:, message:ID)\n"
-		"  recommendations   what to do, with the evidence\n\n"
+		"  recommendations   what to do, with the evidence\n"
+		"  alerts            alerts kept by the detectors (watch,\n"
+		"                    domains, scan), newest first\n"
+		"  lookalikes        lookalike domains of protected brands\n\n"
 		"  --since T --until T  period (YYYY-MM-DD, ISO time, unix)\n"
 		"  --limit N         rows (default 20)   --depth N (neighbors)\n"
 		"  --json            JSON document instead of a table\n"
@@ -93,6 +97,8 @@ int gv_cmd_report(int argc, char **argv)
 		{ "neighbors", GV_REPORT_NEIGHBORS },
 		{ "neighbours", GV_REPORT_NEIGHBORS },
 		{ "recommendations", GV_REPORT_RECOMMENDATIONS },
+		{ "alerts", GV_REPORT_ALERTS },
+		{ "lookalikes", GV_REPORT_LOOKALIKES },
 	};
 	size_t k = 0;
 	while (k < GV_ARRAY_LEN(kinds) && strcmp(kinds[k].name, argv[optind]))

@@ -36,7 +36,7 @@ struct gv_sql_stmt {
 	const char *sql;
 	const char *pg;
 };
-#define GV_SQL_MAX_STMTS 128
+#define GV_SQL_MAX_STMTS 160
 
 /* A result row: columns as values. Text is valid during the callback only. */
 struct gv_sql_row {

@@ -21,4 +21,12 @@ int report_recommendations(struct gv_intel_store *st,
 			   const struct gv_intel_report_query *q, json_t *rows,
 			   const char **error_r);
 
+/* alerts.c */
+int report_alerts(struct gv_intel_store *st,
+		  const struct gv_intel_report_query *q, json_t *rows,
+		  const char **error_r);
+int report_lookalikes(struct gv_intel_store *st,
+		      const struct gv_intel_report_query *q, json_t *rows,
+		      const char **error_r);
+
 #endif

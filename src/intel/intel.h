@@ -45,7 +45,10 @@ enum gv_intel_kind {
 	GV_ENT_INDICATOR = 13, /* value: "<kind>:<value>" of the indicator */
 	GV_ENT_FEED = 14, /* an import source (file, feed name) */
 	GV_ENT_FILETYPE = 15, /* attachment content type */
-	GV_ENT_KIND_MAX = 15
+	GV_ENT_ALERT = 16, /* value: the alert's dedup key; name: its title */
+	GV_ENT_BRAND = 17, /* a protected brand, as its detector names it
+			      (usually its domain, "paypal.com"), lower case */
+	GV_ENT_KIND_MAX = 17
 };
 
 enum gv_intel_rel {
@@ -64,7 +67,9 @@ enum gv_intel_rel {
 	GV_REL_IS_TYPE = 13, /* hash -> file type */
 	GV_REL_FAMILY = 14, /* message|hash -> malware family */
 	GV_REL_RELATED = 15, /* any other STIX relationship */
-	GV_REL_MAX = 15
+	GV_REL_ALERTS_ON = 16, /* alert -> user|ip|domain it is about */
+	GV_REL_IMITATES = 17, /* domain -> brand (a lookalike) */
+	GV_REL_MAX = 17
 };
 
 const char *gv_intel_kind_name(enum gv_intel_kind kind);
@@ -162,6 +167,7 @@ int gv_intel_store_ingest(struct gv_intel_store *store,
 
 struct gv_intel_counts {
 	uint64_t events, entities, relations, indicators, findings;
+	uint64_t alerts, lookalikes;
 	uint64_t by_kind[GV_ENT_KIND_MAX + 1];
 };
 int gv_intel_store_counts(struct gv_intel_store *store,
@@ -178,8 +184,10 @@ struct gv_intel_recorder_settings {
 	unsigned retry_ms; /* reconnect interval while down; 0: 1000 */
 };
 
+/* Counts are of records: events, alerts and lookalikes together. */
 struct gv_intel_recorder_stats {
-	uint64_t recorded; /* accepted by gv_intel_record */
+	uint64_t recorded; /* accepted by gv_intel_record / _record_alert /
+			      _record_lookalike */
 	uint64_t stored; /* committed to the store (incl. replays) */
 	uint64_t duplicates; /* already stored (replay, retries) */
 	uint64_t journaled; /* written to the journal */
@@ -210,6 +218,78 @@ void gv_intel_recorder_flush(struct gv_intel_recorder *rec);
 int gv_intel_recorder_stop(struct gv_intel_recorder **rec,
 			   struct gv_intel_recorder_stats *stats_r,
 			   const char **error_r);
+
+/* ---- alerts and lookalike domains from other detectors ----
+ *
+ * Detectors other than the scan (geneva watch, geneva domains, the alert
+ * pipeline) keep what they find in the same graph. They go through the
+ * recorder like scan events: queue, writer thread, on-disk journal while
+ * the store is down, replay when it is back. Both are idempotent, so a
+ * replay or a detector re-reading its input never duplicates anything:
+ * an alert is keyed by its `key`, a lookalike by (domain, brand).
+ *
+ * What the store keeps:
+ *  - alert: a row in `alert` (every field below) and an entity GV_ENT_ALERT
+ *    (value = key, name = title) with GV_REL_ALERTS_ON relations to the
+ *    user, IP and domain it names (count 1 per alert);
+ *  - lookalike: entities GV_ENT_DOMAIN (domain) and GV_ENT_BRAND (brand),
+ *    the relation domain -GV_REL_IMITATES-> brand, and a row in `lookalike`
+ *    per (domain, brand): technique and score of the best (highest-score)
+ *    sighting, first and last seen, source of the first sighting. The
+ *    source becomes a GV_ENT_FEED the domain is GV_REL_REPORTED_BY.
+ * Counts of entities are per message and not touched by either.
+ * `geneva report alerts|lookalikes` list them (docs/intel.md). */
+
+struct gv_intel_alert {
+	const char *key; /* required: dedup key; the same key = the same
+			    alert, recorded once (e.g. respond's dedup_key) */
+	const char *detector; /* "watch", "scan", "domains"...; NULL: "" */
+	const char *kind; /* "mailbox", "lookalike", "message", "indicator"..;
+			     NULL: "" */
+	int severity; /* 0 info, 1 low, 2 medium, 3 high, 4 critical (the
+			 scale of respond's enum gv_severity); clamped */
+	int64_t time; /* unix seconds the thing happened; 0: now */
+	const char *user; /* affected user (address or login), may be NULL */
+	const char *ip; /* remote IP, may be NULL */
+	const char *domain; /* domain it is about, may be NULL */
+	const char *title; /* one line, may be NULL */
+	const char *summary; /* a few sentences, may be NULL */
+	const char *details; /* a JSON object as text (evidence), may be NULL;
+				anything else is kept as a JSON string */
+};
+
+struct gv_intel_lookalike {
+	const char *domain; /* required: the lookalike, e.g. "paypa1.com" */
+	const char *brand; /* required: the protected brand it imitates */
+	const char *technique; /* "homoglyph", "addition"..., may be NULL */
+	unsigned score; /* 1..100, higher = closer imitation */
+	int64_t first_seen; /* unix seconds; 0: now */
+	const char *source; /* feed or file it was seen in, may be NULL */
+};
+
+/* Queue an alert / a lookalike for the store (deep copy; returns at once,
+ * like gv_intel_record, with the same full-queue and journal behaviour).
+ * 1 ok, -1 invalid (no key / domain / brand: error says which) or lost
+ * (could not be queued nor journaled). */
+int gv_intel_record_alert(struct gv_intel_recorder *rec,
+			  const struct gv_intel_alert *alert,
+			  const char **error_r);
+int gv_intel_record_lookalike(struct gv_intel_recorder *rec,
+			      const struct gv_intel_lookalike *lookalike,
+			      const char **error_r);
+
+/* The same straight into a store, in one transaction (what the recorder's
+ * writer calls; also for tests and one-shot tools). Records without a key
+ * (alerts) or without domain or brand (lookalikes) are skipped. *inserted_r
+ * (may be NULL) counts new alerts / new (domain, brand) pairs.
+ * 1 ok, -1 error (rolled back). */
+int gv_intel_store_alerts(struct gv_intel_store *store,
+			  const struct gv_intel_alert *const *alerts, size_t n,
+			  size_t *inserted_r, const char **error_r);
+int gv_intel_store_lookalikes(struct gv_intel_store *store,
+			      const struct gv_intel_lookalike *const *lks,
+			      size_t n, size_t *inserted_r,
+			      const char **error_r);
 
 /* ---- feeds in ---- */
 
@@ -371,7 +451,9 @@ enum gv_intel_report_kind {
 	GV_REPORT_MALWARE,
 	GV_REPORT_CAMPAIGNS,
 	GV_REPORT_NEIGHBORS,
-	GV_REPORT_RECOMMENDATIONS
+	GV_REPORT_RECOMMENDATIONS,
+	GV_REPORT_ALERTS, /* newest first; since/until on the alert time */
+	GV_REPORT_LOOKALIKES /* best score first; since/until on last seen */
 };
 
 struct gv_intel_report_query {

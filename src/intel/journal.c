@@ -3,12 +3,15 @@
  *
  * File: <journal_dir>/intel.journal, append-only. Record:
  *   u32 magic "GVJ1" | u32 payload length | u32 CRC-32 of payload | payload
- * (little endian), payload = the event as compact JSON. Appends are
- * followed by fdatasync before the caller is told the events are safe.
- * Reading stops at the first torn or corrupt record (a crash mid-append
- * leaves at most the unsynced tail, which nobody was told was safe); the
- * count of bytes ignored is reported. Replay is idempotent because events
- * carry their ids. Limits: one record at most 16 MiB.
+ * (little endian), payload = the record as compact JSON: an event, or an
+ * alert ("t":"a") or a lookalike ("t":"l"). Appends are followed by
+ * fdatasync before the caller is told the records are safe. A crash
+ * mid-append leaves at most an unsynced torn tail, which nobody was told
+ * was safe: it is cut off when the journal is opened. Reading stops at the
+ * first corrupt record (only a damaged disk makes one past open); the
+ * bytes ignored are logged. Replay streams the file with pread, a record
+ * at a time, and is idempotent because every record carries its key.
+ * Limits: one record at most 16 MiB.
  */
 #include "intel/intel-journal.h"
 
@@ -74,7 +77,7 @@ static json_t *jstrs(const char *const *v, size_t n)
 	return a;
 }
 
-char *intel_event_encode(const struct gv_intel_event *ev)
+static char *event_encode(const struct gv_intel_event *ev)
 {
 	json_t *o = json_pack("{s:o s:I s:o s:I s:o s:o s:o s:o s:o s:o s:i s:f"
 			      " s:o s:o s:o}",
@@ -137,14 +140,9 @@ static const char *const *pstrs(struct gv_pool *pool, json_t *a, size_t *n_r)
 	return v;
 }
 
-int intel_event_decode(struct gv_pool *pool, const char *data, size_t len,
-		       struct gv_intel_event **ev_r)
+static int event_decode(struct gv_pool *pool, json_t *o,
+			struct gv_intel_event **ev_r)
 {
-	json_t *o = json_loadb(data, len, 0, NULL);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return -1;
-	}
 	struct gv_intel_event *ev = gv_palloc(pool, sizeof(*ev));
 	ev->event_id = pstr(pool, json_object_get(o, "id"));
 	ev->time = json_integer_value(json_object_get(o, "time"));
@@ -200,12 +198,143 @@ int intel_event_decode(struct gv_pool *pool, const char *data, size_t len,
 	}
 	ev->attachments = as;
 	ev->n_attachments = json_array_size(a);
-	json_decref(o);
 	*ev_r = ev;
 	return ev->event_id != NULL ? 1 : -1;
 }
 
+/* Alerts and lookalikes: a flat object with a type tag. */
+static char *alert_encode(const struct gv_intel_alert *a)
+{
+	json_t *o = json_pack("{s:s s:o s:o s:o s:i s:I s:o s:o s:o s:o s:o"
+			      " s:o}",
+			      "t", "a", "key", jstr(a->key), "det",
+			      jstr(a->detector), "kind", jstr(a->kind), "sev",
+			      a->severity, "time", (json_int_t)a->time, "user",
+			      jstr(a->user), "ip", jstr(a->ip), "dom",
+			      jstr(a->domain), "title", jstr(a->title), "sum",
+			      jstr(a->summary), "details", jstr(a->details));
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static char *lookalike_encode(const struct gv_intel_lookalike *l)
+{
+	json_t *o = json_pack("{s:s s:o s:o s:o s:I s:I s:o}", "t", "l", "dom",
+			      jstr(l->domain), "brand", jstr(l->brand), "tech",
+			      jstr(l->technique), "score", (json_int_t)l->score,
+			      "first", (json_int_t)l->first_seen, "src",
+			      jstr(l->source));
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+char *intel_rec_encode(const struct intel_rec *r)
+{
+	switch (r->type) {
+	case INTEL_REC_ALERT:
+		return alert_encode(r->p);
+	case INTEL_REC_LOOKALIKE:
+		return lookalike_encode(r->p);
+	default:
+		return event_encode(r->p);
+	}
+}
+
+int intel_rec_decode(struct gv_pool *pool, const char *data, size_t len,
+		     struct intel_rec *r)
+{
+	json_t *o = json_loadb(data, len, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return -1;
+	}
+	const char *t = json_string_value(json_object_get(o, "t"));
+	int ret = 1;
+	if (t == NULL) {
+		struct gv_intel_event *ev;
+		ret = event_decode(pool, o, &ev);
+		*r = (struct intel_rec){ INTEL_REC_EVENT, ev };
+	} else if (strcmp(t, "a") == 0) {
+		struct gv_intel_alert *a = gv_palloc(pool, sizeof(*a));
+		a->key = pstr(pool, json_object_get(o, "key"));
+		a->detector = pstr(pool, json_object_get(o, "det"));
+		a->kind = pstr(pool, json_object_get(o, "kind"));
+		a->severity = (int)json_integer_value(json_object_get(o, "sev"));
+		a->time = json_integer_value(json_object_get(o, "time"));
+		a->user = pstr(pool, json_object_get(o, "user"));
+		a->ip = pstr(pool, json_object_get(o, "ip"));
+		a->domain = pstr(pool, json_object_get(o, "dom"));
+		a->title = pstr(pool, json_object_get(o, "title"));
+		a->summary = pstr(pool, json_object_get(o, "sum"));
+		a->details = pstr(pool, json_object_get(o, "details"));
+		*r = (struct intel_rec){ INTEL_REC_ALERT, a };
+		ret = a->key != NULL ? 1 : -1;
+	} else if (strcmp(t, "l") == 0) {
+		struct gv_intel_lookalike *l = gv_palloc(pool, sizeof(*l));
+		l->domain = pstr(pool, json_object_get(o, "dom"));
+		l->brand = pstr(pool, json_object_get(o, "brand"));
+		l->technique = pstr(pool, json_object_get(o, "tech"));
+		l->score = (unsigned)json_integer_value(
+			json_object_get(o, "score"));
+		l->first_seen = json_integer_value(json_object_get(o, "first"));
+		l->source = pstr(pool, json_object_get(o, "src"));
+		*r = (struct intel_rec){ INTEL_REC_LOOKALIKE, l };
+		ret = l->domain != NULL && l->brand != NULL ? 1 : -1;
+	} else {
+		ret = -1;
+	}
+	json_decref(o);
+	return ret;
+}
+
 /* ---- journal file ---- */
+
+static int read_full(int fd, void *buf, size_t n, off_t off)
+{
+	unsigned char *p = buf;
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -1 : 0;
+		p += r;
+		off += r;
+		n -= (size_t)r;
+	}
+	return 1;
+}
+
+/* Reads the record at *off if it is whole and intact below end: 1 (payload
+ * in *buf, grown as needed; *off moved past it), 0 torn/corrupt, -1 I/O. */
+static int read_record(int fd, off_t end, off_t *off, unsigned char **buf,
+		       size_t *cap, uint32_t *len_r)
+{
+	unsigned char hdr[12];
+	if (end - *off < 12)
+		return 0;
+	int rc = read_full(fd, hdr, 12, *off);
+	if (rc <= 0)
+		return rc;
+	uint32_t rl = get32(hdr + 4);
+	if (get32(hdr) != J_MAGIC || rl > J_MAX_RECORD ||
+	    end - *off - 12 < (off_t)rl)
+		return 0;
+	if (rl + 1 > *cap) {
+		*cap = rl + 1 > 65536 ? rl + 1 : 65536;
+		*buf = gv_realloc(*buf, *cap);
+	}
+	rc = read_full(fd, *buf, rl, *off + 12);
+	if (rc <= 0)
+		return rc;
+	if (crc32(*buf, rl) != get32(hdr + 8))
+		return 0;
+	*off += 12 + (off_t)rl;
+	*len_r = rl;
+	return 1;
+}
 
 int intel_journal_open(struct intel_journal *j, const char *dir,
 		       const char **error_r)
@@ -219,6 +348,27 @@ int intel_journal_open(struct intel_journal *j, const char *dir,
 		*error_r = j->error;
 		pthread_mutex_destroy(&j->lock);
 		return -1;
+	}
+	/* Find the end of the intact records (one sequential read) and cut
+	 * a torn tail, so that new appends follow a whole record. */
+	struct stat sb;
+	if (fstat(j->fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+		off_t off = 0;
+		unsigned char *buf = NULL;
+		size_t cap = 0;
+		uint32_t len;
+		while (read_record(j->fd, sb.st_size, &off, &buf, &cap, &len) >
+		       0)
+			j->pending++;
+		gv_free(buf);
+		if (off < sb.st_size) {
+			gv_log(GV_LOG_WARN, "journal=%s torn_tail_bytes=%lld "
+			       "(cut)", j->path,
+			       (long long)(sb.st_size - off));
+			if (ftruncate(j->fd, off) < 0)
+				gv_log(GV_LOG_ERROR, "journal=%s truncate: %s",
+				       j->path, strerror(errno));
+		}
 	}
 	return 1;
 }
@@ -245,15 +395,14 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
-int intel_journal_append(struct intel_journal *j,
-			 const struct gv_intel_event *const *evs, size_t n,
-			 const char **error_r)
+int intel_journal_append(struct intel_journal *j, const struct intel_rec *recs,
+			 size_t n, const char **error_r)
 {
 	pthread_mutex_lock(&j->lock);
 	off_t start = lseek(j->fd, 0, SEEK_END);
 	int ret = 1;
 	for (size_t i = 0; i < n && ret > 0; i++) {
-		char *payload = intel_event_encode(evs[i]);
+		char *payload = intel_rec_encode(&recs[i]);
 		size_t len = strlen(payload);
 		unsigned char hdr[12];
 		put32(hdr, J_MAGIC);
@@ -284,62 +433,100 @@ int intel_journal_append(struct intel_journal *j,
 	return ret;
 }
 
+/* Payload bytes decoded per callback batch: with `batch` records this
+ * bounds the memory a replay holds whatever the journal's size. */
+#define REPLAY_BATCH_BYTES (8u << 20)
+
 int intel_journal_replay(struct intel_journal *j, size_t batch,
 			 intel_journal_cb *cb, void *ctx, size_t *n_r,
 			 const char **error_r)
 {
-	pthread_mutex_lock(&j->lock);
-	unsigned char *data = NULL;
-	size_t len = 0;
-	bool trunc;
 	int ret = 1;
 	*n_r = 0;
-	if (gv_read_file(j->path, (size_t)1 << 34, &data, &len, &trunc,
-			 error_r) < 0) {
-		pthread_mutex_unlock(&j->lock);
-		return -1;
-	}
+	if (batch == 0)
+		batch = 1;
 	struct gv_pool *pool = gv_pool_new(65536);
-	const struct gv_intel_event **evs = gv_calloc(batch, sizeof(*evs));
-	size_t nev = 0, off = 0;
-	while (ret > 0 && off + 12 <= len) {
-		uint32_t magic = get32(data + off), rl = get32(data + off + 4);
-		if (magic != J_MAGIC || rl > J_MAX_RECORD || off + 12 + rl > len ||
-		    crc32(data + off + 12, rl) != get32(data + off + 8))
+	struct intel_rec *recs = gv_calloc(batch, sizeof(*recs));
+	unsigned char *buf = NULL;
+	size_t cap = 0, nrec = 0, bytes = 0;
+	off_t off = 0;
+	bool corrupt = false;
+	/* Read [off, end) without the lock (appends only add past end and
+	 * never touch what is below it); then, under the lock, either more
+	 * was appended meanwhile (go on) or everything is replayed and the
+	 * file can be emptied before the next append. */
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		struct stat sb;
+		if (fstat(j->fd, &sb) < 0) {
+			ret = -1;
+			snprintf(j->error, sizeof(j->error), "journal %s: %s",
+				 j->path, strerror(errno));
+			*error_r = j->error;
+			pthread_mutex_unlock(&j->lock);
 			break;
-		struct gv_intel_event *ev;
-		if (intel_event_decode(pool, (const char *)data + off + 12, rl,
-				       &ev) > 0)
-			evs[nev++] = ev;
-		off += 12 + rl;
-		if (nev == batch || off + 12 > len) {
-			ret = cb(ctx, evs, nev, error_r);
-			*n_r += nev;
-			nev = 0;
+		}
+		off_t end = sb.st_size;
+		if (off >= end || corrupt) {
+			if (corrupt && off < end)
+				gv_log(GV_LOG_ERROR, "journal=%s corrupt record "
+				       "at=%lld skipped_bytes=%lld", j->path,
+				       (long long)off, (long long)(end - off));
+			/* Everything is in the store: start afresh. */
+			if (ftruncate(j->fd, 0) < 0 || fsync(j->fd) < 0) {
+				snprintf(j->error, sizeof(j->error),
+					 "journal %s: %s", j->path,
+					 strerror(errno));
+				*error_r = j->error;
+				ret = -1;
+			} else {
+				j->pending = 0;
+			}
+			pthread_mutex_unlock(&j->lock);
+			break;
+		}
+		pthread_mutex_unlock(&j->lock);
+		while (ret > 0 && off < end) {
+			uint32_t rl;
+			int rc = read_record(j->fd, end, &off, &buf, &cap, &rl);
+			if (rc < 0) {
+				snprintf(j->error, sizeof(j->error),
+					 "journal %s: read: %s", j->path,
+					 strerror(errno));
+				*error_r = j->error;
+				ret = -1;
+				break;
+			}
+			if (rc == 0) {
+				corrupt = true;
+				break;
+			}
+			if (intel_rec_decode(pool, (const char *)buf, rl,
+					     &recs[nrec]) > 0) {
+				nrec++;
+				bytes += rl;
+			}
+			if (nrec == batch || bytes >= REPLAY_BATCH_BYTES) {
+				ret = cb(ctx, recs, nrec, error_r);
+				*n_r += nrec;
+				nrec = bytes = 0;
+				gv_pool_free(&pool);
+				pool = gv_pool_new(65536);
+			}
+		}
+		if (ret > 0 && nrec > 0) {
+			ret = cb(ctx, recs, nrec, error_r);
+			*n_r += nrec;
+			nrec = bytes = 0;
 			gv_pool_free(&pool);
 			pool = gv_pool_new(65536);
 		}
+		if (ret < 0)
+			break;
 	}
-	if (ret > 0 && nev > 0) {
-		ret = cb(ctx, evs, nev, error_r);
-		*n_r += nev;
-	}
-	if (ret > 0 && off < len)
-		gv_log(GV_LOG_WARN, "journal=%s torn_tail_bytes=%zu", j->path,
-		       len - off);
-	/* Everything is in the store: start the journal afresh. */
-	if (ret > 0 && (ftruncate(j->fd, 0) < 0 || fsync(j->fd) < 0)) {
-		snprintf(j->error, sizeof(j->error), "journal %s: %s", j->path,
-			 strerror(errno));
-		*error_r = j->error;
-		ret = -1;
-	}
-	if (ret > 0)
-		j->pending = 0;
-	gv_free(evs);
+	gv_free(recs);
+	gv_free(buf);
 	gv_pool_free(&pool);
-	gv_free(data);
-	pthread_mutex_unlock(&j->lock);
 	return ret;
 }
 

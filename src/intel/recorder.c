@@ -1,6 +1,7 @@
 /*
- * The recorder: scanning threads hand events to a bounded in-memory queue
- * and go on; one writer thread of its own takes them in batches and stores
+ * The recorder: scanning threads hand events (and other detectors their
+ * alerts and lookalikes: one queue of typed records) to a bounded
+ * in-memory queue and go on; one writer thread of its own takes them in batches and stores
  * each batch in one transaction. When the store cannot be reached (or a
  * batch fails), the batch goes to the on-disk journal and the writer tries
  * to reconnect every retry_ms; once back, the journal is replayed before
@@ -21,7 +22,7 @@
 
 struct item {
 	struct gv_pool *pool;
-	struct gv_intel_event *ev;
+	struct intel_rec rec;
 };
 
 struct gv_intel_recorder {
@@ -115,6 +116,73 @@ static struct gv_intel_event *event_copy(struct gv_pool *p,
 	return ev;
 }
 
+static struct gv_intel_alert *alert_copy(struct gv_pool *p,
+					 const struct gv_intel_alert *in)
+{
+	struct gv_intel_alert *a = gv_palloc(p, sizeof(*a));
+	*a = *in;
+	a->key = dup(p, in->key);
+	a->detector = dup(p, in->detector);
+	a->kind = dup(p, in->kind);
+	a->user = dup(p, in->user);
+	a->ip = dup(p, in->ip);
+	a->domain = dup(p, in->domain);
+	a->title = dup(p, in->title);
+	a->summary = dup(p, in->summary);
+	a->details = dup(p, in->details);
+	if (a->time == 0)
+		a->time = (int64_t)time(NULL);
+	return a;
+}
+
+static struct gv_intel_lookalike *
+lookalike_copy(struct gv_pool *p, const struct gv_intel_lookalike *in)
+{
+	struct gv_intel_lookalike *l = gv_palloc(p, sizeof(*l));
+	*l = *in;
+	l->domain = dup(p, in->domain);
+	l->brand = dup(p, in->brand);
+	l->technique = dup(p, in->technique);
+	l->source = dup(p, in->source);
+	if (l->first_seen == 0)
+		l->first_seen = (int64_t)time(NULL);
+	return l;
+}
+
+/* ---- storing a mixed batch ---- */
+
+int intel_store_recs(struct gv_intel_store *st, const struct intel_rec *recs,
+		     size_t n, size_t *inserted_r, const char **error_r)
+{
+	const void **by[3];
+	size_t cnt[3] = { 0, 0, 0 };
+	for (int t = 0; t < 3; t++)
+		by[t] = gv_calloc(n + 1, sizeof(*by[t]));
+	for (size_t i = 0; i < n; i++) {
+		int t = (int)recs[i].type;
+		by[t][cnt[t]++] = recs[i].p;
+	}
+	size_t ins[3] = { 0, 0, 0 };
+	int rc = 1;
+	if (cnt[INTEL_REC_EVENT] > 0)
+		rc = gv_intel_store_ingest(
+			st, (const struct gv_intel_event *const *)by[0], cnt[0],
+			&ins[0], error_r);
+	if (rc > 0 && cnt[INTEL_REC_ALERT] > 0)
+		rc = gv_intel_store_alerts(
+			st, (const struct gv_intel_alert *const *)by[1], cnt[1],
+			&ins[1], error_r);
+	if (rc > 0 && cnt[INTEL_REC_LOOKALIKE] > 0)
+		rc = gv_intel_store_lookalikes(
+			st, (const struct gv_intel_lookalike *const *)by[2],
+			cnt[2], &ins[2], error_r);
+	for (int t = 0; t < 3; t++)
+		gv_free(by[t]);
+	if (rc > 0)
+		*inserted_r = ins[0] + ins[1] + ins[2];
+	return rc;
+}
+
 /* ---- writer side ---- */
 
 static void note_lost(struct gv_intel_recorder *r, size_t n, const char *why)
@@ -138,12 +206,12 @@ static void store_down(struct gv_intel_recorder *r, const char *why)
 							   1000);
 }
 
-static int replay_cb(void *ctx, const struct gv_intel_event **evs, size_t n,
+static int replay_cb(void *ctx, const struct intel_rec *recs, size_t n,
 		     const char **error_r)
 {
 	struct gv_intel_recorder *r = ctx;
 	size_t ins = 0;
-	if (gv_intel_store_ingest(r->store, evs, n, &ins, error_r) < 0)
+	if (intel_store_recs(r->store, recs, n, &ins, error_r) < 0)
 		return -1;
 	pthread_mutex_lock(&r->lock);
 	r->stats.replayed += n;
@@ -184,12 +252,12 @@ static bool store_ready(struct gv_intel_recorder *r)
 }
 
 static void write_batch(struct gv_intel_recorder *r,
-			const struct gv_intel_event **evs, size_t n)
+			const struct intel_rec *recs, size_t n)
 {
 	const char *err;
 	if (store_ready(r)) {
 		size_t ins = 0;
-		if (gv_intel_store_ingest(r->store, evs, n, &ins, &err) > 0) {
+		if (intel_store_recs(r->store, recs, n, &ins, &err) > 0) {
 			pthread_mutex_lock(&r->lock);
 			r->stats.stored += ins;
 			r->stats.duplicates += n - ins;
@@ -199,7 +267,7 @@ static void write_batch(struct gv_intel_recorder *r,
 		}
 		store_down(r, err);
 	}
-	if (intel_journal_append(&r->journal, evs, n, &err) < 0) {
+	if (intel_journal_append(&r->journal, recs, n, &err) < 0) {
 		note_lost(r, n, err);
 		return;
 	}
@@ -212,7 +280,7 @@ static void *writer(void *arg)
 {
 	struct gv_intel_recorder *r = arg;
 	size_t max = r->set.batch_size;
-	const struct gv_intel_event **evs = gv_calloc(max, sizeof(*evs));
+	struct intel_rec *recs = gv_calloc(max, sizeof(*recs));
 	struct gv_pool **pools = gv_calloc(max, sizeof(*pools));
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
@@ -247,13 +315,13 @@ static void *writer(void *arg)
 		size_t n = 0;
 		while (n < max && r->count > 0) {
 			struct item *it = &r->ring[r->head];
-			evs[n] = it->ev;
+			recs[n] = it->rec;
 			pools[n++] = it->pool;
 			r->head = (r->head + 1) % r->cap;
 			r->count--;
 		}
 		pthread_mutex_unlock(&r->lock);
-		write_batch(r, evs, n);
+		write_batch(r, recs, n);
 		for (size_t i = 0; i < n; i++)
 			gv_pool_free(&pools[i]);
 		pthread_mutex_lock(&r->lock);
@@ -261,7 +329,7 @@ static void *writer(void *arg)
 	r->busy = false;
 	pthread_cond_broadcast(&r->idle);
 	pthread_mutex_unlock(&r->lock);
-	gv_free(evs);
+	gv_free(recs);
 	gv_free(pools);
 	return NULL;
 }
@@ -308,16 +376,16 @@ int gv_intel_recorder_start(const struct gv_intel_recorder_settings *set,
 	return 1;
 }
 
-int gv_intel_record(struct gv_intel_recorder *r,
-		    const struct gv_intel_event *event, const char **error_r)
+/* Queues one record (its pool goes with it), or journals it from the
+ * caller's thread when the queue is full. */
+static int enqueue(struct gv_intel_recorder *r, struct gv_pool *pool,
+		   struct intel_rec rec, const char **error_r)
 {
-	struct gv_pool *pool = gv_pool_new(4096);
-	struct gv_intel_event *ev = event_copy(pool, event);
 	pthread_mutex_lock(&r->lock);
 	r->stats.recorded++;
 	if (r->count < r->cap) {
 		r->ring[(r->head + r->count) % r->cap] =
-			(struct item){ .pool = pool, .ev = ev };
+			(struct item){ .pool = pool, .rec = rec };
 		r->count++;
 		pthread_cond_signal(&r->has_work);
 		pthread_mutex_unlock(&r->lock);
@@ -325,8 +393,7 @@ int gv_intel_record(struct gv_intel_recorder *r,
 	}
 	pthread_mutex_unlock(&r->lock);
 	/* Queue full: journal it here rather than wait for the writer. */
-	const struct gv_intel_event *one[1] = { ev };
-	int rc = intel_journal_append(&r->journal, one, 1, error_r);
+	int rc = intel_journal_append(&r->journal, &rec, 1, error_r);
 	gv_pool_free(&pool);
 	if (rc < 0) {
 		note_lost(r, 1, *error_r);
@@ -336,6 +403,44 @@ int gv_intel_record(struct gv_intel_recorder *r,
 	r->stats.journaled++;
 	pthread_mutex_unlock(&r->lock);
 	return 1;
+}
+
+int gv_intel_record(struct gv_intel_recorder *r,
+		    const struct gv_intel_event *event, const char **error_r)
+{
+	struct gv_pool *pool = gv_pool_new(4096);
+	struct gv_intel_event *ev = event_copy(pool, event);
+	return enqueue(r, pool, (struct intel_rec){ INTEL_REC_EVENT, ev },
+		       error_r);
+}
+
+int gv_intel_record_alert(struct gv_intel_recorder *r,
+			  const struct gv_intel_alert *alert,
+			  const char **error_r)
+{
+	if (alert->key == NULL || *alert->key == '\0') {
+		*error_r = "intel: an alert needs a key";
+		return -1;
+	}
+	struct gv_pool *pool = gv_pool_new(2048);
+	struct gv_intel_alert *a = alert_copy(pool, alert);
+	return enqueue(r, pool, (struct intel_rec){ INTEL_REC_ALERT, a },
+		       error_r);
+}
+
+int gv_intel_record_lookalike(struct gv_intel_recorder *r,
+			      const struct gv_intel_lookalike *lk,
+			      const char **error_r)
+{
+	if (lk->domain == NULL || *lk->domain == '\0' || lk->brand == NULL ||
+	    *lk->brand == '\0') {
+		*error_r = "intel: a lookalike needs a domain and a brand";
+		return -1;
+	}
+	struct gv_pool *pool = gv_pool_new(1024);
+	struct gv_intel_lookalike *l = lookalike_copy(pool, lk);
+	return enqueue(r, pool, (struct intel_rec){ INTEL_REC_LOOKALIKE, l },
+		       error_r);
 }
 
 void gv_intel_recorder_flush(struct gv_intel_recorder *r)

@@ -284,6 +284,19 @@ static const struct gv_sql_stmt q_rec_intel = {
 	94, Q_INTEL(RULES_LIKE), Q_INTEL(RULES_LIKE_PG)
 };
 
+/* Lookalikes of protected brands kept by geneva domains (alerts.c). */
+static const struct gv_sql_stmt q_rec_lk_domains = {
+	95,
+	"SELECT b.value, count(*), max(l.score),"
+	" min(CASE WHEN l.score = (SELECT max(score) FROM lookalike x"
+	" WHERE x.brand = l.brand) THEN d.value END)"
+	" FROM lookalike l JOIN entity b ON b.id = l.brand"
+	" JOIN entity d ON d.id = l.domain"
+	" WHERE l.last_seen >= $1 AND l.first_seen <= $2"
+	" GROUP BY b.value ORDER BY 2 DESC, b.value LIMIT $3",
+	NULL
+};
+
 struct rec_ctx {
 	json_t *rows;
 	const char *topic, *fmt;
@@ -339,6 +352,21 @@ static int rec_cb(void *ctx, const struct gv_sql_row *row)
 				    json_string(row->col[2].s ? row->col[2].s :
 								""));
 		break;
+	case 5:
+		snprintf(text, sizeof(text),
+			 "%lld lookalike domain(s) of %.200s were seen (closest: "
+			 "%.200s): put them in the RPZ and request takedowns",
+			 (long long)row->col[1].i, a,
+			 row->col[3].s ? row->col[3].s : "-");
+		json_object_set_new(ev, "brand", json_string(a));
+		json_object_set_new(ev, "lookalikes",
+				    json_integer(row->col[1].i));
+		json_object_set_new(ev, "best_score",
+				    json_integer(row->col[2].i));
+		json_object_set_new(ev, "closest",
+				    json_string(row->col[3].s ? row->col[3].s :
+								""));
+		break;
 	default:
 		snprintf(text, sizeof(text),
 			 "threat-intel hits were delivered (%.300s): quarantine "
@@ -375,6 +403,8 @@ int report_recommendations(struct gv_intel_store *st,
 		{ &q_rec_lookalike, "lookalike-domains", false, 5 },
 		{ &q_rec_auth, "sender-authentication-failures", false, 5 },
 		{ &q_rec_intel, "intel-hits-delivered", false, 5 },
+		{ &q_rec_lk_domains, "lookalike-domains-registered", false,
+		  3 },
 	};
 	for (size_t i = 0; i < GV_ARRAY_LEN(recs); i++) {
 		struct rec_ctx c = { .rows = rows,

@@ -259,7 +259,8 @@ int gv_intel_report(struct gv_intel_store *st,
 		q.limit = 20;
 	static const char *const kinds[] = { "targeted", "malware",
 					     "campaigns", "neighbors",
-					     "recommendations" };
+					     "recommendations", "alerts",
+					     "lookalikes" };
 	json_t *doc = json_object();
 	json_t *rows = json_array();
 	json_object_set_new(doc, "schema", json_string("geneva-report/1"));
@@ -280,6 +281,12 @@ int gv_intel_report(struct gv_intel_store *st,
 		break;
 	case GV_REPORT_NEIGHBORS:
 		rc = report_neighbors(st, &q, doc, error_r);
+		break;
+	case GV_REPORT_ALERTS:
+		rc = report_alerts(st, &q, rows, error_r);
+		break;
+	case GV_REPORT_LOOKALIKES:
+		rc = report_lookalikes(st, &q, rows, error_r);
 		break;
 	default:
 		rc = report_recommendations(st, &q, rows, error_r);

@@ -86,6 +86,17 @@ static const char *const sqlite_schema[] = {
 	" ON CONFLICT DO NOTHING",
 	"CREATE TABLE IF NOT EXISTS stix_object(stix_id TEXT NOT NULL,"
 	" entity INTEGER NOT NULL, PRIMARY KEY(stix_id, entity)) WITHOUT ROWID",
+	/* Alerts and lookalikes other detectors keep here (alerts.c). */
+	"CREATE TABLE IF NOT EXISTS alert(id INTEGER PRIMARY KEY,"
+	" key TEXT NOT NULL UNIQUE, entity INTEGER NOT NULL,"
+	" detector TEXT NOT NULL, kind TEXT NOT NULL, severity INTEGER NOT NULL,"
+	" ts INTEGER NOT NULL, usr TEXT, ip TEXT, domain TEXT, title TEXT,"
+	" summary TEXT, details TEXT)",
+	"CREATE INDEX IF NOT EXISTS alert_ts ON alert(ts)",
+	"CREATE TABLE IF NOT EXISTS lookalike(domain INTEGER NOT NULL,"
+	" brand INTEGER NOT NULL, technique TEXT, score INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, source TEXT,"
+	" PRIMARY KEY(domain, brand)) WITHOUT ROWID",
 	NULL
 };
 

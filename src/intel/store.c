@@ -18,7 +18,8 @@ static const char *const kind_names[] = {
 	[GV_ENT_MALWARE] = "malware",	 [GV_ENT_CAMPAIGN] = "campaign",
 	[GV_ENT_ACTOR] = "actor",	 [GV_ENT_ORG] = "organization",
 	[GV_ENT_INDICATOR] = "indicator", [GV_ENT_FEED] = "feed",
-	[GV_ENT_FILETYPE] = "filetype",
+	[GV_ENT_FILETYPE] = "filetype", [GV_ENT_ALERT] = "alert",
+	[GV_ENT_BRAND] = "brand",
 };
 
 static const char *const rel_names[] = {
@@ -37,6 +38,8 @@ static const char *const rel_names[] = {
 	[GV_REL_IS_TYPE] = "is-type",
 	[GV_REL_FAMILY] = "family",
 	[GV_REL_RELATED] = "related-to",
+	[GV_REL_ALERTS_ON] = "alerts-on",
+	[GV_REL_IMITATES] = "imitates",
 };
 
 const char *gv_intel_kind_name(enum gv_intel_kind kind)
@@ -377,6 +380,12 @@ static const struct gv_sql_stmt q_count_findings = {
 static const struct gv_sql_stmt q_count_kinds = {
 	15, "SELECT kind, count(*) FROM entity GROUP BY kind", NULL
 };
+static const struct gv_sql_stmt q_count_alerts = {
+	17, "SELECT count(*) FROM alert", NULL
+};
+static const struct gv_sql_stmt q_count_lookalikes = {
+	18, "SELECT count(*) FROM lookalike", NULL
+};
 
 static int kinds_cb(void *ctx, const struct gv_sql_row *row)
 {
@@ -394,9 +403,11 @@ int gv_intel_store_counts(struct gv_intel_store *st,
 	const struct gv_sql_stmt *qs[] = { &q_count_events, &q_count_entities,
 					   &q_count_relations,
 					   &q_count_indicators,
-					   &q_count_findings };
-	uint64_t *outs[] = { &c->events, &c->entities, &c->relations,
-			     &c->indicators, &c->findings };
+					   &q_count_findings, &q_count_alerts,
+					   &q_count_lookalikes };
+	uint64_t *outs[] = { &c->events,     &c->entities, &c->relations,
+			     &c->indicators, &c->findings, &c->alerts,
+			     &c->lookalikes };
 	for (size_t i = 0; i < GV_ARRAY_LEN(qs); i++) {
 		int64_t v = 0;
 		if (intel_sql_int(st, qs[i], NULL, 0, &v, error_r) < 0)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "intel/intel-journal.h"
 #include "intel/intel.h"
 #include "util/util.h"
 
@@ -355,6 +357,301 @@ static void test_journal_unwritable(void **state)
 	assert_non_null(strstr(err, "/nonexistent/dir/intel.journal"));
 }
 
+
+/* ---- alerts and lookalikes from other detectors ---- */
+
+static const struct gv_intel_alert alert_a = {
+	.key = "watch:download:alice:S1",
+	.detector = "watch",
+	.kind = "mailbox",
+	.severity = 3,
+	.time = 1767300000,
+	.user = "Alice@Corp.example",
+	.ip = "203.0.113.9",
+	.title = "Mailbox of alice downloaded",
+	.summary = "300 of 300 messages fetched from a new IP",
+	.details = "{\"messages\": 300, \"share\": 1.0}",
+};
+static const struct gv_intel_alert alert_b = {
+	.key = "domains:lookalike:paypa1.com",
+	.detector = "domains",
+	.kind = "lookalike",
+	.severity = 2,
+	.time = 1767310000,
+	.domain = "PAYPA1.com.",
+	.title = "Lookalike of paypal.com",
+	.details = "not json", /* kept as a JSON string */
+};
+static const struct gv_intel_lookalike lk_a = {
+	.domain = "paypa1.com", .brand = "paypal.com",
+	.technique = "homoglyph", .score = 80,
+	.first_seen = 1767300000, .source = "newly-registered.txt",
+};
+static const struct gv_intel_lookalike lk_a2 = { /* seen again, closer */
+	.domain = "PAYPA1.COM", .brand = "paypal.com",
+	.technique = "replacement", .score = 92,
+	.first_seen = 1767400000, .source = "other-feed.txt",
+};
+static const struct gv_intel_lookalike lk_b = {
+	.domain = "micros0ft-support.com", .brand = "microsoft.com",
+	.technique = "homoglyph", .score = 75, .first_seen = 1767350000,
+};
+
+static void store_alerts_lks(struct gv_intel_store *st, size_t *ins_a,
+			     size_t *ins_l)
+{
+	const struct gv_intel_alert *al[] = { &alert_a, &alert_b, &alert_a };
+	const struct gv_intel_lookalike *lk[] = { &lk_a, &lk_b, &lk_a2 };
+	const char *err = NULL;
+	if (gv_intel_store_alerts(st, al, 3, ins_a, &err) < 0)
+		fail_msg("alerts: %s", err);
+	if (gv_intel_store_lookalikes(st, lk, 3, ins_l, &err) < 0)
+		fail_msg("lookalikes: %s", err);
+}
+
+static char *report(struct gv_intel_store *st, enum gv_intel_report_kind k,
+		    const char *entity)
+{
+	struct gv_intel_report_query q = { .kind = k, .entity = entity };
+	char *json = NULL;
+	const char *err;
+	if (gv_intel_report(st, &q, &json, &err) < 0)
+		fail_msg("report: %s", err);
+	return json;
+}
+
+static void test_alerts_lookalikes(void **state)
+{
+	(void)state;
+	struct gv_intel_store *st = open_store();
+	size_t ia, il;
+	store_alerts_lks(st, &ia, &il);
+	assert_int_equal(ia, 2); /* the repeated key is one alert */
+	assert_int_equal(il, 2); /* paypa1.com twice is one pair */
+	struct gv_intel_counts c1, c2;
+	const char *err;
+	assert_int_equal(gv_intel_store_counts(st, &c1, &err), 1);
+	assert_int_equal(c1.alerts, 2);
+	assert_int_equal(c1.lookalikes, 2);
+	assert_int_equal(c1.by_kind[GV_ENT_ALERT], 2);
+	assert_int_equal(c1.by_kind[GV_ENT_BRAND], 2);
+	assert_int_equal(c1.by_kind[GV_ENT_DOMAIN], 2); /* case, dot folded */
+	/* The same again (a replay): no count changes. */
+	store_alerts_lks(st, &ia, &il);
+	assert_int_equal(ia, 0);
+	assert_int_equal(il, 0);
+	assert_int_equal(gv_intel_store_counts(st, &c2, &err), 1);
+	assert_memory_equal(&c1, &c2, sizeof(c1));
+
+	char *json = report(st, GV_REPORT_ALERTS, NULL);
+	json_t *doc = json_loads(json, 0, NULL);
+	json_t *rows = json_object_get(doc, "rows");
+	assert_int_equal(json_array_size(rows), 2);
+	json_t *r0 = json_array_get(rows, 0), *r1 = json_array_get(rows, 1);
+	/* newest first */
+	assert_string_equal(json_string_value(json_object_get(r0, "key")),
+			    alert_b.key);
+	assert_string_equal(json_string_value(json_object_get(r0, "details")),
+			    "not json");
+	assert_string_equal(json_string_value(json_object_get(r1, "severity")),
+			    "high");
+	assert_string_equal(json_string_value(json_object_get(r1, "time")),
+			    "2026-01-01T20:40:00Z");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(r1, "details"), "messages")),
+			 300);
+	json_decref(doc);
+	gv_free(json);
+
+	json = report(st, GV_REPORT_LOOKALIKES, NULL);
+	doc = json_loads(json, 0, NULL);
+	rows = json_object_get(doc, "rows");
+	assert_int_equal(json_array_size(rows), 2);
+	r0 = json_array_get(rows, 0);
+	assert_string_equal(json_string_value(json_object_get(r0, "domain")),
+			    "paypa1.com");
+	assert_string_equal(json_string_value(json_object_get(r0, "brand")),
+			    "paypal.com");
+	/* best sighting's score and technique; the period spans both; the
+	 * first source stays */
+	assert_int_equal(json_integer_value(json_object_get(r0, "score")), 92);
+	assert_string_equal(
+		json_string_value(json_object_get(r0, "technique")),
+		"replacement");
+	assert_int_equal(json_integer_value(json_object_get(r0, "first_seen")),
+			 1767300000);
+	assert_int_equal(json_integer_value(json_object_get(r0, "last_seen")),
+			 1767400000);
+	assert_string_equal(json_string_value(json_object_get(r0, "source")),
+			    "newly-registered.txt");
+	json_decref(doc);
+	gv_free(json);
+
+	/* In the graph: the alert hangs on the user and IP, the lookalike
+	 * imitates its brand. */
+	json = report(st, GV_REPORT_NEIGHBORS, "user:alice@corp.example");
+	assert_non_null(strstr(json, "alert:watch:download:alice:S1"));
+	assert_non_null(strstr(json, "\"relation\": \"alerts-on\""));
+	gv_free(json);
+	json = report(st, GV_REPORT_RECOMMENDATIONS, NULL);
+	assert_non_null(strstr(json, "lookalike-domains-registered"));
+	assert_non_null(strstr(json, "\"closest\": \"paypa1.com\""));
+	gv_free(json);
+	json = report(st, GV_REPORT_NEIGHBORS, "brand:paypal.com");
+	assert_non_null(strstr(json, "domain:paypa1.com"));
+	assert_non_null(strstr(json, "\"relation\": \"imitates\""));
+	gv_free(json);
+	gv_intel_store_close(&st);
+}
+
+/* Alerts, lookalikes and events through the recorder while the store is
+ * unreachable: journaled, then replayed by the next recorder; replaying a
+ * copy of the same journal once more changes no count. */
+static void test_alerts_through_journal(void **state)
+{
+	(void)state;
+	char jdir[512], bad[600], jfile[600], copy[700];
+	snprintf(jdir, sizeof(jdir), "%s/journal-%d", tmpdir, test_no);
+	assert_int_equal(mkdir(jdir, 0700), 0);
+	snprintf(jfile, sizeof(jfile), "%s/intel.journal", jdir);
+	snprintf(copy, sizeof(copy), "%s.copy", jfile);
+	snprintf(bad, sizeof(bad), "sqlite:%s/no/such/dir/x.db", tmpdir);
+	struct gv_intel_recorder_settings rs = {
+		.store = { .uri = bad }, .journal_dir = jdir, .retry_ms = 50,
+		.queue_size = 4, .batch_size = 3,
+	};
+	struct gv_intel_recorder *rec;
+	const char *err;
+	assert_int_equal(gv_intel_recorder_start(&rs, &rec, &err), 1);
+	record_range(rec, 0, 5);
+	assert_int_equal(gv_intel_record_alert(rec, &alert_a, &err), 1);
+	assert_int_equal(gv_intel_record_alert(rec, &alert_b, &err), 1);
+	assert_int_equal(gv_intel_record_lookalike(rec, &lk_a, &err), 1);
+	assert_int_equal(gv_intel_record_lookalike(rec, &lk_b, &err), 1);
+	assert_int_equal(gv_intel_record_lookalike(rec, &lk_a2, &err), 1);
+	struct gv_intel_alert nokey = alert_a;
+	nokey.key = NULL;
+	assert_int_equal(gv_intel_record_alert(rec, &nokey, &err), -1);
+	assert_non_null(strstr(err, "key"));
+	struct gv_intel_recorder_stats stats;
+	assert_int_equal(gv_intel_recorder_stop(&rec, &stats, &err), 0);
+	assert_int_equal(stats.journaled, 10);
+	assert_int_equal(stats.lost, 0);
+	char cmd[2000];
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", jfile, copy);
+	assert_int_equal(system(cmd), 0);
+
+	char good[1024];
+	snprintf(good, sizeof(good), "%s", uri);
+	rs.store.uri = good;
+	assert_int_equal(gv_intel_recorder_start(&rs, &rec, &err), 1);
+	assert_int_equal(gv_intel_recorder_stop(&rec, &stats, &err), 1);
+	assert_int_equal(stats.replayed, 10);
+	assert_int_equal(stats.stored, 9); /* lk_a2 updates lk_a's pair */
+	struct gv_intel_store *st = open_store();
+	struct gv_intel_counts c1, c2;
+	assert_int_equal(gv_intel_store_counts(st, &c1, &err), 1);
+	gv_intel_store_close(&st);
+	assert_int_equal(c1.events, 5);
+	assert_int_equal(c1.alerts, 2);
+	assert_int_equal(c1.lookalikes, 2);
+
+	snprintf(cmd, sizeof(cmd), "mv '%s' '%s'", copy, jfile);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(gv_intel_recorder_start(&rs, &rec, &err), 1);
+	assert_int_equal(gv_intel_recorder_stop(&rec, &stats, &err), 1);
+	assert_int_equal(stats.replayed, 10);
+	assert_int_equal(stats.stored, 0);
+	assert_int_equal(stats.duplicates, 10);
+	st = open_store();
+	assert_int_equal(gv_intel_store_counts(st, &c2, &err), 1);
+	assert_memory_equal(&c1, &c2, sizeof(c1));
+	char *json = report(st, GV_REPORT_LOOKALIKES, NULL);
+	assert_non_null(strstr(json, "\"score\": 92"));
+	gv_free(json);
+	gv_intel_store_close(&st);
+}
+
+/* ---- journal replay streams: bounded batches, appends during replay ---- */
+
+struct replay_watch {
+	size_t calls, records, max_batch;
+	struct intel_journal *j;
+	bool appended;
+};
+
+static int replay_watch_cb(void *ctx, const struct intel_rec *recs, size_t n,
+			   const char **error_r)
+{
+	struct replay_watch *w = ctx;
+	w->calls++;
+	w->records += n;
+	if (n > w->max_batch)
+		w->max_batch = n;
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(recs[i].type, INTEL_REC_EVENT);
+	if (!w->appended) {
+		/* A scanning thread's full-queue append while the replay runs:
+		 * it must be replayed too, not cut off by the final truncate. */
+		struct gv_intel_event ev;
+		char id[32];
+		make_event(&ev, id, sizeof(id), 99999, rcpts, urls, findings,
+			   att);
+		struct intel_rec r = { INTEL_REC_EVENT, &ev };
+		assert_int_equal(intel_journal_append(w->j, &r, 1, error_r), 1);
+		w->appended = true;
+	}
+	return 1;
+}
+
+static void test_journal_replay_streams(void **state)
+{
+	(void)state;
+	char jdir[512];
+	snprintf(jdir, sizeof(jdir), "%s/journal-%d", tmpdir, test_no);
+	assert_int_equal(mkdir(jdir, 0700), 0);
+	struct intel_journal j;
+	const char *err;
+	assert_int_equal(intel_journal_open(&j, jdir, &err), 1);
+	/* 5,000 records, about 5 MiB with a 1 KiB subject each */
+	char subject[1024];
+	memset(subject, 'x', sizeof(subject) - 1);
+	subject[sizeof(subject) - 1] = '\0';
+	for (int i = 0; i < 5000; i += 100) {
+		struct gv_intel_event evs[100];
+		char ids[100][32];
+		struct intel_rec recs[100];
+		for (int k = 0; k < 100; k++) {
+			make_event(&evs[k], ids[k], 32, i + k, rcpts, urls,
+				   findings, att);
+			evs[k].subject = subject;
+			recs[k] = (struct intel_rec){ INTEL_REC_EVENT, &evs[k] };
+		}
+		assert_int_equal(intel_journal_append(&j, recs, 100, &err), 1);
+	}
+	/* A torn tail (crash mid-append) is cut when the journal is opened
+	 * again, so it can neither hide nor corrupt later records. */
+	intel_journal_close(&j);
+	char jfile[600];
+	snprintf(jfile, sizeof(jfile), "%s/intel.journal", jdir);
+	FILE *f = fopen(jfile, "ab");
+	assert_non_null(f);
+	fwrite("GVJ1\x40\x00\x00\x00xx", 1, 10, f);
+	fclose(f);
+	assert_int_equal(intel_journal_open(&j, jdir, &err), 1);
+	struct replay_watch w = { .j = &j };
+	size_t n = 0;
+	assert_int_equal(intel_journal_replay(&j, 64, replay_watch_cb, &w, &n,
+					      &err),
+			 1);
+	assert_int_equal(n, 5001);
+	assert_int_equal(w.records, 5001);
+	assert_true(w.max_batch <= 64);
+	assert_true(w.calls >= 5000 / 64);
+	assert_false(intel_journal_has_records(&j));
+	intel_journal_close(&j);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gv-intel-store-XXXXXX");
@@ -367,6 +664,9 @@ int main(void)
 		cmocka_unit_test_setup(test_unreachable_at_start, setup),
 		cmocka_unit_test_setup(test_journal_disk_full, setup),
 		cmocka_unit_test_setup(test_journal_unwritable, setup),
+		cmocka_unit_test_setup(test_alerts_lookalikes, setup),
+		cmocka_unit_test_setup(test_alerts_through_journal, setup),
+		cmocka_unit_test_setup(test_journal_replay_streams, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];
