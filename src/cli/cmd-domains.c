@@ -18,6 +18,7 @@
 
 #include "cli/alert-glue.h"
 #include "cli/cli.h"
+#include "cli/intel-cli.h"
 #include "cli/commands.h"
 #include "domains/domains.h"
 #include "util/util.h"
@@ -101,7 +102,30 @@ struct watch_ctx {
 	bool json;
 	uint64_t names, bad, found, alert_errors;
 	struct gv_alerts *alerts; /* NULL: no --alerts */
+	struct gv_intel_recorder *rec; /* NULL: no intel store */
+	const char *source; /* the feed being read */
 };
+
+/* Keeps the lookalike in the intelligence store (idempotent per (domain,
+ * brand); the store keeps the best score and the first sighting). */
+static void watch_record(struct watch_ctx *ctx, const char *name, size_t n,
+			 const struct gv_brand_match *m)
+{
+	char dom[GV_DOMAIN_MAX + 1];
+	snprintf(dom, sizeof(dom), "%.*s", (int)n, name);
+	struct gv_intel_lookalike lk = {
+		.domain = dom,
+		.brand = m->brand,
+		.technique = gv_domain_technique_name(m->technique),
+		.score = m->score,
+		.source = ctx->source,
+	};
+	const char *err = NULL;
+	if (gv_intel_record_lookalike(ctx->rec, &lk, &err) < 0) {
+		ctx->alert_errors++;
+		fprintf(stderr, "geneva: intel: %s: %s\n", dom, err);
+	}
+}
 
 /* One alert per registrable lookalike and UTC day: a feed read again the
  * same day alerts nothing new; the brand owner hears again the next day
@@ -164,6 +188,8 @@ static int watch_line(void *vctx, const char *line, size_t len)
 	if (rc == 0)
 		return 1;
 	ctx->found++;
+	if (ctx->rec)
+		watch_record(ctx, line, n, &m);
 	if (ctx->alerts)
 		watch_alert(ctx, line, n, &m);
 	char seen[32];
@@ -193,11 +219,13 @@ static void watch_usage(FILE *o)
 {
 	fprintf(o, "usage: geneva domains watch --brands FILE [--allow FILE] [--json]\n"
 		   "         [--min-score N] [--follow [--idle-exit SECONDS]] [--alerts]\n"
-		   "         [--config F] [FEED...]\n"
+		   "         [--db PATH | --store URI] [--config F] [FEED...]\n"
 		   "FEED: a file (plain or gzip), '-' for standard input (default), or a\n"
 		   "folder (every file; with --follow, also files added later).\n"
 		   "--alerts: one alert per lookalike and day through the config's\n"
-		   "alerts: sinks (docs/alerts.md).\n");
+		   "alerts: sinks (docs/alerts.md).\n"
+		   "--db/--store (or intel.store in the config): lookalikes and alerts\n"
+		   "are kept in the intelligence store (docs/intel.md).\n");
 }
 
 static int cmd_watch(int argc, char **argv, const char *config)
@@ -207,9 +235,11 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		{ "json", no_argument, NULL, 'j' }, { "follow", no_argument, NULL, 'f' },
 		{ "idle-exit", required_argument, NULL, 'i' },
 		{ "min-score", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
-		{ "alerts", no_argument, NULL, 'A' }, { NULL, 0, NULL, 0 } };
+		{ "alerts", no_argument, NULL, 'A' }, { "db", required_argument, NULL, 'D' },
+		{ "store", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 } };
 	const char *brands = NULL, *allow = NULL, *error;
 	bool json = false, follow = false, alerts = false;
+	struct gv_cli_store_opts so = { .config = config };
 	uint64_t idle = 0, min_score = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "b:a:jfi:s:h", opts, NULL)) != -1) {
@@ -227,6 +257,8 @@ static int cmd_watch(int argc, char **argv, const char *config)
 				return fail(optarg, "bad --min-score (1-100)");
 			break;
 		case 'A': alerts = true; break;
+		case 'D': so.db = optarg; break;
+		case 'S': so.store = optarg; break;
 		case 'h': watch_usage(stdout); return 0;
 		default: watch_usage(stderr); return 2;
 		}
@@ -240,8 +272,10 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		gv_domains_config_free(&storage);
 		return 2;
 	}
-	struct watch_ctx ctx = { .idx = idx, .json = json };
-	if (alerts && gv_cli_alerts_open(config, NULL, &ctx.alerts) < 0) {
+	struct watch_ctx ctx = { .idx = idx, .json = json, .source = "-" };
+	if (gv_cli_intel_recorder_start(&so, true, &ctx.rec) < 0 ||
+	    (alerts && gv_cli_alerts_open(config, NULL, ctx.rec, &ctx.alerts) < 0)) {
+		gv_cli_intel_recorder_stop(&ctx.rec);
 		gv_brand_index_free(&idx);
 		gv_domains_config_free(&storage);
 		return 2;
@@ -252,6 +286,7 @@ static int cmd_watch(int argc, char **argv, const char *config)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (int i = optind; i < argc && rc > 0; i++) {
+		ctx.source = argv[i];
 		rc = follow ? gv_domains_feed_follow(argv[i], (unsigned)idle, &stop_flag,
 						     max_line, watch_line, &ctx, &st, &error)
 			    : gv_domains_feed_path(argv[i], max_line, watch_line, &ctx, &st, &error);
@@ -268,6 +303,8 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		(unsigned long long)(ctx.bad + st.too_long),
 		(unsigned long long)st.too_long, max_line);
 	gv_cli_alerts_close(&ctx.alerts);
+	if (gv_cli_intel_recorder_stop(&ctx.rec) < 0)
+		ctx.alert_errors++;
 	gv_brand_index_free(&idx);
 	gv_domains_config_free(&storage);
 	return rc < 0 || ctx.alert_errors ? 2 : ctx.found > 0 ? 1 : 0;

@@ -111,7 +111,9 @@ int gv_cmd_scan(int argc, char **argv)
 		return 2;
 	}
 	if (gv_cli_learn_start(learn_db, autolearn, engine, &learn) < 0 ||
-	    (want_alerts && gv_cli_alerts_open(config, NULL, &alerts) < 0)) {
+	    (want_alerts && gv_cli_alerts_open(config, NULL,
+					       gv_cli_intel_scan_recorder(intel),
+					       &alerts) < 0)) {
 		gv_cli_learn_stop(&learn);
 		gv_cli_intel_scan_stop(&intel);
 		gv_scan_engine_free(&engine);
@@ -166,11 +168,11 @@ int gv_cmd_scan(int argc, char **argv)
 		if (bar && (i % 50 == 0 || i + 1 == in.n))
 			progress(i + 1, in.n);
 	}
+	gv_cli_alerts_close(&alerts); /* before the recorder it feeds */
 	if (gv_cli_intel_scan_stop(&intel) < 0)
 		errors++;
 	if (gv_cli_learn_stop(&learn) < 0)
 		errors++;
-	gv_cli_alerts_close(&alerts);
 	fflush(stdout);
 	if (!json && !quiet)
 		fprintf(stderr, "%zu messages, %zu quarantined or rejected, %zu errors\n",

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/alert-glue.h"
 #include "cli/commands.h"
+#include "cli/intel-cli.h"
 #include "respond/respond.h"
 #include "util/util.h"
 #include "watch/watch.h"
@@ -56,6 +58,8 @@ static void usage(FILE *out)
 		"      --spool DIR    alert spool (overrides alerts.spool_dir)\n"
 		"      --webhook URL  alert webhook (overrides "
 		"alerts.webhook.url)\n"
+		"      --db PATH | --store URI  keep alerts in this intel store\n"
+		"                     (else intel.store when the config names one)\n"
 		"exit: 0 nothing found, 1 found, 2 error.\n");
 }
 
@@ -213,12 +217,16 @@ int gv_cmd_watch(int argc, char **argv)
 		{ "no-alerts", no_argument, NULL, 'n' },
 		{ "spool", required_argument, NULL, 'p' },
 		{ "webhook", required_argument, NULL, 'w' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "store", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *state = NULL, *spool = NULL, *hook = NULL;
 	bool follow = false, stats = false, no_alerts = false;
 	struct watch_run r = { 0 };
+	struct gv_cli_store_opts so = { 0 };
+	struct gv_intel_recorder *rec = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:fs:h", opts, NULL)) != -1) {
@@ -231,6 +239,8 @@ int gv_cmd_watch(int argc, char **argv)
 		case 'n': no_alerts = true; break;
 		case 'p': spool = optarg; break;
 		case 'w': hook = optarg; break;
+		case 'D': so.db = optarg; break;
+		case 'B': so.store = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -268,8 +278,13 @@ int gv_cmd_watch(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
-	if (!no_alerts)
+	so.config = config;
+	if (gv_cli_intel_recorder_start(&so, true, &rec) < 0)
+		goto out;
+	if (!no_alerts) {
 		r.alerts = gv_alerts_new(&ac);
+		gv_cli_alerts_attach(r.alerts, rec);
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	ret = run_loop(w, &r, follow, state, wc.poll_ms ? wc.poll_ms : 200);
@@ -291,6 +306,8 @@ int gv_cmd_watch(int argc, char **argv)
 	}
 out:
 	gv_alerts_free(&r.alerts);
+	if (gv_cli_intel_recorder_stop(&rec) < 0)
+		ret = 2;
 	gv_watch_free(&w);
 	gv_watch_config_free(&wstore);
 	gv_alerts_config_free(&astore);

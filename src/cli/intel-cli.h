@@ -30,6 +30,21 @@ int gv_cli_intel_store(const struct gv_cli_store_opts *o,
  * means the end of that day. -1 when unparsable. */
 int64_t gv_cli_parse_time(const char *s, bool end);
 
+/* ---- recorders for detectors ---- */
+
+/* Starts a recorder (queue + writer + journal) for the store named by o
+ * (journal: intel.journal_dir, or next to a --db file). With only_if_set,
+ * *rec_r is NULL and 0 returned unless --db/--store was given or the
+ * config names intel.store: detectors other than the scan keep their
+ * findings in the store only when one is configured. -1 on error
+ * (printed). */
+int gv_cli_intel_recorder_start(const struct gv_cli_store_opts *o,
+				bool only_if_set,
+				struct gv_intel_recorder **rec_r);
+/* Drains and stops; prints problems. 0 ok (or NULL), -1 events were
+ * lost or are still journaled. */
+int gv_cli_intel_recorder_stop(struct gv_intel_recorder **rec);
+
 /* ---- scan glue ---- */
 
 struct gv_cli_intel_scan;
@@ -45,6 +60,8 @@ int gv_cli_intel_scan_start(const struct gv_cli_store_opts *o,
 void gv_cli_intel_scan_record(struct gv_cli_intel_scan *s,
 			      const struct gv_scan_result *r,
 			      const struct gv_scan_envelope *env);
+/* The recorder the scan glue records into (alerts share it). */
+struct gv_intel_recorder *gv_cli_intel_scan_recorder(struct gv_cli_intel_scan *s);
 /* Drains and stops the recorder; prints its outcome on problems.
  * Returns 0 ok, -1 events were lost or are still journaled. */
 int gv_cli_intel_scan_stop(struct gv_cli_intel_scan **s);

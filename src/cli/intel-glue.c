@@ -136,6 +136,65 @@ static int mkdir_p(const char *dir)
 	return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The recorder of the store at uri; journal next to a --db file, else
+ * intel.journal_dir. 1 ok, -1 error (error_r). */
+static int start_recorder(const struct gv_cli_store_opts *o,
+			  const struct gv_intel_config *cfg, const char *uri,
+			  struct gv_intel_recorder **rec_r, const char **error_r)
+{
+	char jdir[4200];
+	if (o->db)
+		snprintf(jdir, sizeof(jdir), "%s.journal", o->db);
+	else
+		snprintf(jdir, sizeof(jdir), "%s", cfg->journal_dir);
+	if (mkdir_p(jdir) < 0) {
+		static char ebuf[4400];
+		snprintf(ebuf, sizeof(ebuf), "journal dir %.4200s: %s", jdir,
+			 strerror(errno));
+		*error_r = ebuf;
+		return -1;
+	}
+	struct gv_intel_recorder_settings rs = {
+		.store = { .uri = uri, .busy_timeout_ms = cfg->busy_timeout_ms },
+		.journal_dir = jdir,
+		.queue_size = cfg->queue_size,
+		.batch_size = cfg->batch_size,
+	};
+	return gv_intel_recorder_start(&rs, rec_r, error_r);
+}
+
+int gv_cli_intel_recorder_start(const struct gv_cli_store_opts *o,
+				bool only_if_set,
+				struct gv_intel_recorder **rec_r)
+{
+	*rec_r = NULL;
+	struct gv_intel_config *cfg;
+	char *uri = resolve_uri(o, &cfg);
+	if (uri == NULL)
+		return -1;
+	const char *err = NULL;
+	int rc = 0;
+	if (!only_if_set || o->db || o->store || cfg->store_configured)
+		rc = start_recorder(o, cfg, uri, rec_r, &err);
+	if (rc < 0)
+		fprintf(stderr, "geneva: %s: %s\n", uri, err);
+	gv_free(uri);
+	gv_intel_config_free(&cfg);
+	return rc < 0 ? -1 : 0;
+}
+
+int gv_cli_intel_recorder_stop(struct gv_intel_recorder **rec)
+{
+	if (*rec == NULL)
+		return 0;
+	struct gv_intel_recorder_stats st;
+	const char *err;
+	int rc = gv_intel_recorder_stop(rec, &st, &err);
+	if (rc <= 0)
+		fprintf(stderr, "geneva: %s\n", err);
+	return rc > 0 ? 0 : -1;
+}
+
 int gv_cli_intel_scan_start(const struct gv_cli_store_opts *o,
 			    struct gv_scan_engine *engine,
 			    struct gv_cli_intel_scan **s_r)
@@ -155,27 +214,8 @@ int gv_cli_intel_scan_start(const struct gv_cli_store_opts *o,
 		rc = gv_intel_index_build(st, &s->index, &err);
 		gv_intel_store_close(&st);
 	}
-	/* With --db the journal lives next to the database file. */
-	char jdir[4200];
-	if (o->db)
-		snprintf(jdir, sizeof(jdir), "%s.journal", o->db);
-	else
-		snprintf(jdir, sizeof(jdir), "%s", cfg->journal_dir);
-	if (rc > 0 && mkdir_p(jdir) < 0) {
-		static char ebuf[4400];
-		snprintf(ebuf, sizeof(ebuf), "journal dir %.4200s: %s", jdir,
-			 strerror(errno));
-		err = ebuf;
-		rc = -1;
-	}
-	struct gv_intel_recorder_settings rs = {
-		.store = ss,
-		.journal_dir = jdir,
-		.queue_size = cfg->queue_size,
-		.batch_size = cfg->batch_size,
-	};
 	if (rc > 0)
-		rc = gv_intel_recorder_start(&rs, &s->rec, &err);
+		rc = start_recorder(o, cfg, uri, &s->rec, &err);
 	if (rc < 0) {
 		fprintf(stderr, "geneva: %s: %s\n", uri, err);
 		gv_intel_index_unref(&s->index);
@@ -189,6 +229,11 @@ int gv_cli_intel_scan_start(const struct gv_cli_store_opts *o,
 	gv_free(uri);
 	gv_intel_config_free(&cfg);
 	return rc < 0 ? -1 : 0;
+}
+
+struct gv_intel_recorder *gv_cli_intel_scan_recorder(struct gv_cli_intel_scan *s)
+{
+	return s ? s->rec : NULL;
 }
 
 /* ---- scan result -> intel event ---- */
@@ -329,12 +374,8 @@ int gv_cli_intel_scan_stop(struct gv_cli_intel_scan **sp)
 	if (s == NULL)
 		return 0;
 	*sp = NULL;
-	struct gv_intel_recorder_stats st;
-	const char *err;
-	int rc = gv_intel_recorder_stop(&s->rec, &st, &err);
-	if (rc <= 0)
-		fprintf(stderr, "geneva: %s\n", err);
+	int rc = gv_cli_intel_recorder_stop(&s->rec);
 	gv_intel_index_unref(&s->index);
 	gv_free(s);
-	return rc > 0 ? 0 : -1;
+	return rc;
 }

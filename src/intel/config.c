@@ -64,6 +64,7 @@ int gv_intel_config_load(const char *path, struct gv_intel_config **cfg_r,
 	struct y_intel *y = root ? root->intel : NULL;
 	c->store = gv_strdup(y && y->store ? y->store :
 				     "sqlite:/var/lib/geneva/intel.db");
+	c->store_configured = y && y->store;
 	c->journal_dir = gv_strdup(y && y->journal_dir ? y->journal_dir :
 					   "/var/lib/geneva/journal");
 	c->queue_size = y && y->queue_size ? y->queue_size : 4096;

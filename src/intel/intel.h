@@ -476,6 +476,8 @@ void gv_intel_report_print_table(const char *json, FILE *out);
 
 struct gv_intel_config {
 	char *store; /* store uri; default sqlite:/var/lib/geneva/intel.db */
+	bool store_configured; /* the file names intel.store (detectors other
+				  than the scan record only then) */
 	char *journal_dir; /* default /var/lib/geneva/journal */
 	unsigned queue_size, batch_size, busy_timeout_ms;
 	char **warninglists; /* paths */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every detector raises alerts through the one alert model: `geneva scan
 # --alerts` (stopped messages, indicator hits) and `geneva domains watch
-# --alerts` (lookalikes). Alerts are counted against
+# --alerts` (lookalikes); with an intelligence store, every alert and every
+# lookalike is kept in it, once. Alerts are counted against
 # an independent count of the scan's JSON output; a second run alerts
 # nothing. Temp dir only, no network.
 # usage: alerts-detectors.sh GENEVA_BINARY SHARED_CORPORA
@@ -14,6 +15,11 @@ cd "$T"
 fail() { echo "not ok - $*"; exit 1; }
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
+# rows of `geneva report KIND` in the store st.db [whose detector is $2]
+rows() {
+	"$G" report "$1" --db st.db --json --limit 100000 2>/dev/null |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for r in d["rows"] if len(sys.argv) < 2 or r.get("detector") == sys.argv[1]))' ${2:-}
+}
 cat > geneva.yaml <<YAML
 alerts:
   spool_dir: $T/spool
@@ -33,15 +39,18 @@ ls "$C/email/spamassassin_public_corpus/easy-ham-1" | head -20 | while read -r f
 "$G" scan --json -c geneva.yaml in > scan.json 2>/dev/null || true
 want=$(grep -c '"action":"\(quarantine\|reject\)"' scan.json || true)
 [ "$want" -gt 0 ] || fail "the sample has no stopped message"
-"$G" scan --alerts --quiet -c geneva.yaml in > /dev/null 2>&1 || true
+"$G" scan --alerts --db st.db --quiet -c geneva.yaml in > /dev/null 2>&1 || true
 got=$(grep -c '^X-Geneva-Alert-Id:' mail.out || true)
 [ "$got" = "$want" ] || fail "message alerts: $got mails for $want stopped messages"
 ok "one alert per stopped message ($got)"
+[ "$(rows alerts scan)" = "$want" ] || fail "store has $(rows alerts scan) scan alerts, want $want"
+ok "every scan alert is in the intel store"
 
 # 2. the same folder again: nothing new
-"$G" scan --alerts --quiet -c geneva.yaml in > /dev/null 2>&1 || true
+"$G" scan --alerts --db st.db --quiet -c geneva.yaml in > /dev/null 2>&1 || true
 [ "$(grep -c '^X-Geneva-Alert-Id:' mail.out)" = "$got" ] || fail "second run alerted again"
-ok "a rescan alerts nothing"
+[ "$(rows alerts scan)" = "$want" ] || fail "second run stored alerts again"
+ok "a rescan alerts and stores nothing new"
 
 # 3. an indicator hit names the campaign, even on an otherwise clean message
 cat > bundle.json <<'JSON'
@@ -65,11 +74,13 @@ printf 'examp1ebank.com\nexamplebank-login-verify.xyz\nwikipedia.org\nlogin.exam
 "$G" domains --config geneva.yaml watch --brands brands.txt --json feed.txt > found.json 2>/dev/null || true
 want=$(wc -l < found.json)
 [ "$want" -ge 3 ] || fail "only $want lookalikes found"
-"$G" domains --config geneva.yaml watch --alerts --brands brands.txt feed.txt > /dev/null 2>&1 || true
-got=$(grep -c '^X-Geneva-Alert-Id:' mail.out || true)
-[ "$got" = "$want" ] || fail "lookalike alerts: $got mails for $want lookalikes"
+for run in 1 2; do
+	"$G" domains --config geneva.yaml watch --alerts --db st.db --brands brands.txt feed.txt > /dev/null 2>&1 || true
+	got=$(grep -c '^X-Geneva-Alert-Id:' mail.out || true)
+	[ "$got" = "$want" ] || fail "run $run: lookalike alerts: $got mails for $want lookalikes"
+	[ "$(rows alerts domains)" = "$want" ] || fail "run $run: $(rows alerts domains) lookalike alerts stored, want $want"
+	[ "$(rows lookalikes)" = "$want" ] || fail "run $run: $(rows lookalikes) lookalikes stored, want $want"
+done
 grep -q '^kind: lookalike' mail.out && grep -q '^brand: examplebank.com' mail.out || fail "lookalike alert text"
-"$G" domains --config geneva.yaml watch --alerts --brands brands.txt feed.txt > /dev/null 2>&1 || true
-[ "$(grep -c '^X-Geneva-Alert-Id:' mail.out)" = "$got" ] || fail "lookalikes alerted twice"
-ok "one alert per lookalike ($got), none twice"
+ok "one alert per lookalike ($got), each lookalike and alert stored once"
 echo "1..$n"

@@ -162,6 +162,9 @@ alerts:
     from: geneva@localhost
     security_team: soc
     notify_user: yes
+intel:
+  store: sqlite:$T/intel.db
+  journal_dir: $T/journal
 EOF
 start_watch() {
 	"$GENEVA" watch -c "$T/geneva.yaml" --follow --json "$T/log/dovecot.log" \
@@ -254,4 +257,15 @@ sleep 2
 [ "$(grep -c . "$T/alerts.jsonl")" = 2 ] || fail "restart printed alerts again"
 [ -z "$(ls "$T/spool/outbox")" ] || fail "outbox not empty"
 echo "ok 5 - restart: no alert repeated, outbox empty"
-echo "1..5"
+
+# the config names an intel store: both alerts are kept in it, once
+kill "$WATCH_PID"; wait "$WATCH_PID" || true
+"$GENEVA" report alerts --db "$T/intel.db" --json > "$T/stored.json" 2>/dev/null || fail "report alerts"
+python3 - "$T/stored.json" <<'EOF' || fail "alerts in the intel store"
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+assert len(rows) == 2, rows
+assert all(r["detector"] == "watch" and r["user"] == "alice" and r["ip"] == "127.0.0.1" for r in rows), rows
+EOF
+echo "ok 6 - both alerts kept in the intel store"
+echo "1..6"
