@@ -363,6 +363,21 @@ void gv_cli_intel_scan_record(struct gv_cli_intel_scan *s,
 		fprintf(stderr, "geneva: intel: %s\n", err);
 	else
 		s->recorded++;
+	/* the brand index's lookalikes among link and sender domains: the
+	 * store keeps them like `geneva domains watch` does */
+	for (size_t i = 0; i < r->n_lookalikes; i++) {
+		const struct gv_scan_lookalike_hit *h = &r->lookalikes[i];
+		struct gv_intel_lookalike lk = {
+			.domain = h->domain,
+			.brand = h->brand,
+			.technique = h->technique,
+			.score = h->score > 0 ? (unsigned)h->score : 1,
+			.source = "scan",
+		};
+		if (gv_intel_record_lookalike(s->rec, &lk, &err) < 0)
+			fprintf(stderr, "geneva: intel: %s: %s\n", h->domain,
+				err);
+	}
 	s->campaign[0] = '\0';
 	s->n_families = 0;
 	gv_pool_free(&pool);

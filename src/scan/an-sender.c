@@ -283,10 +283,14 @@ void scan_an_sender(struct scan_ctx *ctx)
 		const char *brand, *tech;
 		int score;
 		if (e->lookalike.match(e->lookalike.ctx, ctx->pool, from_reg,
-				       &brand, &tech, &score) == 1)
-			scan_add(ctx, "sender", "sender.lookalike_domain",
-				 score > 0 ? score : 50, "",
-				 "sender domain %s imitates %s (%s)", from_reg,
-				 brand, tech);
+				       &brand, &tech, &score) == 1) {
+			int w = scan_lookalike_weight(score, tech);
+			scan_add(ctx, "sender", "sender.lookalike_domain", w,
+				 "", "sender domain %s imitates %s (%s)",
+				 from_reg, brand, tech);
+			if (w >= 40) /* weak matches are hints, not lookalikes */
+				scan_note_lookalike(ctx, from_reg, brand, tech,
+						    score);
+		}
 	}
 }

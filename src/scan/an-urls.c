@@ -129,9 +129,14 @@ static void one_url(struct scan_ctx *ctx, struct once *o,
 		int score;
 		if (ctx->engine->lookalike.match(ctx->engine->lookalike.ctx,
 						 ctx->pool, u->registrable,
-						 &brand, &tech, &score) == 1)
-			hit(ctx, o, "url.lookalike", score > 0 ? score : 40, u,
+						 &brand, &tech, &score) == 1) {
+			int w = scan_lookalike_weight(score, tech);
+			hit(ctx, o, "url.lookalike", w, u,
 			    gv_psprintf(ctx->pool, "imitates %s (%s)", brand, tech));
+			if (w >= 40) /* weak matches are hints, not lookalikes */
+				scan_note_lookalike(ctx, u->registrable, brand,
+						    tech, score);
+		}
 	}
 }
 

@@ -100,6 +100,26 @@ static void run_classifier(struct scan_ctx *ctx)
 			 out[i].evidence ? out[i].evidence : "");
 }
 
+void scan_note_lookalike(struct scan_ctx *ctx, const char *domain,
+			 const char *brand, const char *technique, int score)
+{
+	struct gv_scan_result *r = ctx->result;
+	for (size_t i = 0; i < r->n_lookalikes; i++)
+		if (strcmp(r->lookalikes[i].domain, domain) == 0)
+			return;
+	if (r->n_lookalikes >= GV_SCAN_MAX_LOOKALIKES)
+		return;
+	if (r->lookalikes == NULL)
+		r->lookalikes = gv_palloc(ctx->pool, GV_SCAN_MAX_LOOKALIKES *
+							     sizeof(*r->lookalikes));
+	r->lookalikes[r->n_lookalikes++] = (struct gv_scan_lookalike_hit){
+		.domain = gv_pstrdup(ctx->pool, domain),
+		.brand = gv_pstrdup(ctx->pool, brand),
+		.technique = gv_pstrdup(ctx->pool, technique),
+		.score = score,
+	};
+}
+
 void scan_add(struct scan_ctx *ctx, const char *analyzer, const char *rule,
 	      int score, const char *part, const char *fmt, ...)
 {

@@ -21,14 +21,19 @@ static int match(void *ctx, struct gv_pool *pool, const char *domain,
 		return 0;
 	*brand_r = gv_pstrdup(pool, m.brand);
 	*technique_r = gv_domain_technique_name(m.technique);
-	/* index scores 1..100; as a finding, a close imitation weighs like a
-	 * strong phishing signal but never decides alone */
-	*score_r = m.score >= 90 ? 50 : m.score >= 70 ? 40 : 25;
+	*score_r = (int)m.score;
+	return 1;
+}
+
+int scan_lookalike_weight(int score, const char *technique)
+{
 	/* a brand's name under another TLD is very often a different,
 	 * legitimate organisation (slack.net is not slack.com): a hint only */
-	if (m.technique == GV_TECH_TLD_SWAP)
-		*score_r = 10;
-	return 1;
+	if (strcmp(technique, gv_domain_technique_name(GV_TECH_TLD_SWAP)) == 0)
+		return 10;
+	/* as a finding, a close imitation weighs like a strong phishing
+	 * signal but never decides alone */
+	return score >= 90 ? 50 : score >= 70 ? 40 : 25;
 }
 
 int scan_lookalike_load(struct gv_scan_engine *e, const char **error_r)

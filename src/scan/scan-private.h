@@ -101,6 +101,12 @@ void scan_add(struct scan_ctx *ctx, const char *analyzer, const char *rule,
 	      int score, const char *part, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 bool scan_time_up(struct scan_ctx *ctx);
+/* Finding weight of a lookalike match (index score 1..100, technique). */
+int scan_lookalike_weight(int score, const char *technique);
+/* Notes a lookalike domain in the result (once per domain, bounded);
+ * the strings must live in the scan pool or longer. */
+void scan_note_lookalike(struct scan_ctx *ctx, const char *domain,
+			 const char *brand, const char *technique, int score);
 
 /* Analyzers: each reads ctx->msg and adds findings. */
 void scan_an_structure(struct scan_ctx *ctx);

@@ -47,12 +47,26 @@ struct gv_scan_file {
 	int depth;
 };
 
+/* A lookalike of a protected brand among the message's link and sender
+ * domains (the evidence behind url.lookalike / sender.lookalike_domain),
+ * for callers that keep lookalikes (the intel store). */
+struct gv_scan_lookalike_hit {
+	const char *domain; /* registrable domain */
+	const char *brand;
+	const char *technique;
+	int score;
+};
+#define GV_SCAN_MAX_LOOKALIKES 16
+
 struct gv_scan_result {
 	struct gv_mail_message *msg;
 	struct gv_finding *findings; /* sorted by score, highest first */
 	size_t n_findings;
 	struct gv_scan_file *files;
 	size_t n_files;
+	struct gv_scan_lookalike_hit *lookalikes; /* distinct domains, at most
+						     GV_SCAN_MAX_LOOKALIKES */
+	size_t n_lookalikes;
 	int score;
 	enum gv_action action;
 	bool partial;       /* a limit cut the analysis short */

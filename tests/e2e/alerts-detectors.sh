@@ -15,10 +15,10 @@ cd "$T"
 fail() { echo "not ok - $*"; exit 1; }
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
-# rows of `geneva report KIND` in the store st.db [whose detector is $2]
+# rows of `geneva report KIND` in the store st.db whose FIELD is VALUE
 rows() {
 	"$G" report "$1" --db st.db --json --limit 100000 2>/dev/null |
-		python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for r in d["rows"] if len(sys.argv) < 2 or r.get("detector") == sys.argv[1]))' ${2:-}
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for r in d["rows"] if r.get(sys.argv[1]) == sys.argv[2]))' "$2" "$3"
 }
 cat > geneva.yaml <<YAML
 alerts:
@@ -43,13 +43,13 @@ want=$(grep -c '"action":"\(quarantine\|reject\)"' scan.json || true)
 got=$(grep -c '^X-Geneva-Alert-Id:' mail.out || true)
 [ "$got" = "$want" ] || fail "message alerts: $got mails for $want stopped messages"
 ok "one alert per stopped message ($got)"
-[ "$(rows alerts scan)" = "$want" ] || fail "store has $(rows alerts scan) scan alerts, want $want"
+[ "$(rows alerts detector scan)" = "$want" ] || fail "store has $(rows alerts detector scan) scan alerts, want $want"
 ok "every scan alert is in the intel store"
 
 # 2. the same folder again: nothing new
 "$G" scan --alerts --db st.db --quiet -c geneva.yaml in > /dev/null 2>&1 || true
 [ "$(grep -c '^X-Geneva-Alert-Id:' mail.out)" = "$got" ] || fail "second run alerted again"
-[ "$(rows alerts scan)" = "$want" ] || fail "second run stored alerts again"
+[ "$(rows alerts detector scan)" = "$want" ] || fail "second run stored alerts again"
 ok "a rescan alerts and stores nothing new"
 
 # 3. an indicator hit names the campaign, even on an otherwise clean message
@@ -78,9 +78,18 @@ for run in 1 2; do
 	"$G" domains --config geneva.yaml watch --alerts --db st.db --brands brands.txt feed.txt > /dev/null 2>&1 || true
 	got=$(grep -c '^X-Geneva-Alert-Id:' mail.out || true)
 	[ "$got" = "$want" ] || fail "run $run: lookalike alerts: $got mails for $want lookalikes"
-	[ "$(rows alerts domains)" = "$want" ] || fail "run $run: $(rows alerts domains) lookalike alerts stored, want $want"
-	[ "$(rows lookalikes)" = "$want" ] || fail "run $run: $(rows lookalikes) lookalikes stored, want $want"
+	[ "$(rows alerts detector domains)" = "$want" ] || fail "run $run: $(rows alerts detector domains) lookalike alerts stored, want $want"
+	[ "$(rows lookalikes source feed.txt)" = "$want" ] || fail "run $run: $(rows lookalikes source feed.txt) lookalikes stored, want $want"
 done
 grep -q '^kind: lookalike' mail.out && grep -q '^brand: examplebank.com' mail.out || fail "lookalike alert text"
 ok "one alert per lookalike ($got), each lookalike and alert stored once"
+# 5. the scan's lookalikes (same brand index) are kept in the store too
+printf 'From: PayPal <service@paypa1.com>\r\nTo: erin@example.org\r\nSubject: account\r\nMessage-ID: <p1@paypa1.com>\r\nDate: Thu, 26 Nov 2026 05:00:00 +0000\r\n\r\nLog in at https://www.paypa1.com/signin now\r\n' > pp.eml
+"$G" scan --db st.db pp.eml > /dev/null 2>&1 || true
+"$G" report lookalikes --db st.db --json --limit 1000 2>/dev/null | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin)["rows"] if r["domain"] == "paypa1.com"]
+assert len(rows) == 1 and rows[0]["brand"] == "paypal.com" and rows[0]["source"] == "scan", rows
+' || fail "scan lookalike not in the store"
+ok "a lookalike seen by the scan is kept in the store"
 echo "1..$n"
