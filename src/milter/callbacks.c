@@ -1,7 +1,7 @@
 /*
  * The libmilter callbacks: collect the envelope and the raw message (capped
  * at the generation's max_message bytes), scan at end of message on a
- * borrowed engine, then answer: accept with X-Geneva headers, tag (headers
+ * borrowed scanner process (pool.c), then answer: accept with X-Geneva headers, tag (headers
  * + optional subject prefix), quarantine (stored and fsync'ed first, then
  * discard or hold), reject (550 5.7.1), or tempfail (451 4.7.1) when
  * overloaded or on an internal error (failure_mode: accept turns those into
@@ -50,6 +50,7 @@ struct outcome {
 	const char *reasons;
 	const char *qid_store; /* quarantine id */
 	const char *error;
+	unsigned crashes;      /* scanner processes this message killed */
 };
 
 static void msg_end(struct session *s)
@@ -261,11 +262,9 @@ static sfsistat failure(SMFICTX *ctx, struct session *s, struct outcome *o,
 }
 
 static sfsistat quarantine(SMFICTX *ctx, struct session *s, struct outcome *o,
-			   const struct gv_scan_result *r, const char *qid)
+			   const struct gv_milter_verdict *r, const char *qid)
 {
-	struct gv_buf js;
-	gv_buf_init(&js, (size_t)16 << 20);
-	const char *vj = gv_scan_result_json(r, qid, &js) > 0 ? gv_buf_cstr(&js) : NULL;
+	const char *vj = r->json;
 	struct gv_quarantine_entry e = {
 		.queue_id = qid, .sender = s->from, .rcpts = s->rcpts,
 		.n_rcpts = s->n_rcpts, .client_ip = s->client_ip, .helo = s->helo,
@@ -275,7 +274,6 @@ static sfsistat quarantine(SMFICTX *ctx, struct session *s, struct outcome *o,
 	};
 	const char *err;
 	int rc = gv_quarantine_put(state->store, &e, s->msg.data, s->msg.len, &err);
-	gv_buf_free(&js);
 	if (rc < 0) {
 		gv_log(GV_LOG_ERROR, "event=quarantine_error qid=%s error=%s", qid,
 		       gv_milter_logval(s->pool, err, 300));
@@ -296,17 +294,17 @@ static sfsistat quarantine(SMFICTX *ctx, struct session *s, struct outcome *o,
 }
 
 static sfsistat decide(SMFICTX *ctx, struct session *s, struct outcome *o,
-		       const struct gv_scan_result *r, const char *qid)
+		       const struct gv_milter_verdict *r, const char *qid)
 {
 	const struct gv_milter_config *cfg = s->gen->cfg;
 	o->verdict = gv_action_name(r->action);
 	o->score = r->score;
 	o->partial = r->partial;
-	o->reasons = gv_milter_reasons(s->pool, r, 8, 400);
+	o->reasons = r->reasons;
 	switch (r->action) {
 	case GV_ACTION_REJECT: {
 		char *text = gv_psprintf(s->pool, "Rejected by Geneva (queue id %s): %s",
-					 qid, gv_milter_reasons(s->pool, r, 3, 160));
+					 qid, r->reject_reasons);
 		smfi_setreply(ctx, "550", "5.7.1", gv_milter_safe_text(s->pool, text, 250));
 		o->action = "reject";
 		return SMFIS_REJECT;
@@ -347,7 +345,7 @@ static void log_message(const struct session *s, const char *qid,
 {
 	gv_log(o->error && strcmp(o->action, "tempfail") == 0 ? GV_LOG_WARN : GV_LOG_INFO,
 	       "event=message qid=%s from=%s rcpt=%s client=%s size=%zu verdict=%s"
-	       " score=%d action=%s reasons=%s quarantine_id=%s partial=%d%s%s"
+	       " score=%d action=%s reasons=%s quarantine_id=%s partial=%d%s%s%s"
 	       " generation=%u ms=%.1f",
 	       gv_milter_logval(s->pool, qid, 64), gv_milter_logval(s->pool, s->from, 512),
 	       joined_rcpts(s), s->client_ip[0] ? s->client_ip : "-", s->msg.len,
@@ -356,7 +354,70 @@ static void log_message(const struct session *s, const char *qid,
 	       o->qid_store ? o->qid_store : "-", o->partial,
 	       o->error ? " error=" : "",
 	       o->error ? gv_milter_logval(s->pool, o->error, 200) : "",
+	       o->crashes ? gv_psprintf(s->pool, " scanner_crashes=%u", o->crashes) : "",
 	       s->gen->id, (double)us / 1000.0);
+}
+
+/* The verdict for a message that killed GV_MILTER_CRASH_LIMIT scanners
+ * (crash.c): quarantine, so it stops coming back, with a finding that
+ * says why. The JSON follows docs/scan-json.md with what is known. */
+static void crash_verdict(struct session *s, const char *qid, unsigned total,
+			  struct gv_milter_verdict *v)
+{
+	char id[64];
+	size_t k = 0;
+	for (const char *p = qid; *p && k + 1 < sizeof(id); p++)
+		if ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+			id[k++] = *p;
+	id[k] = '\0';
+	memset(v, 0, sizeof(*v));
+	v->action = GV_ACTION_QUARANTINE;
+	v->partial = true;
+	v->reasons = "milter.scanner_crashed";
+	v->reject_reasons = v->reasons;
+	v->json = gv_psprintf(s->pool,
+		"{\"version\":%d,\"source\":\"%s\",\"message_id\":\"\",\"subject\":\"\","
+		"\"from\":null,\"reply_to\":null,\"to\":[],"
+		"\"verdict\":{\"action\":\"quarantine\",\"score\":0,\"partial\":true},"
+		"\"findings\":[{\"analyzer\":\"milter\",\"rule\":\"milter.scanner_crashed\","
+		"\"score\":0,\"evidence\":\"scanner processes died %u times on this message\","
+		"\"part\":\"\"}],\"urls\":[],\"attachments\":[],\"parts\":[],\"elapsed_ms\":0}",
+		GV_SCAN_JSON_VERSION, id, total);
+}
+
+static sfsistat scan_and_decide(SMFICTX *ctx, struct session *s, struct outcome *o,
+				const char *qid)
+{
+	struct gv_milter_job job = {
+		.qid = qid, .client_ip = s->client_ip, .helo = s->helo,
+		.from = s->from, .rcpts = s->rcpts, .n_rcpts = s->n_rcpts,
+		.data = s->msg.data, .len = s->msg.len,
+	};
+	struct gv_milter_verdict v;
+	enum gv_milter_scan_rc sr = gv_milter_scan(state, s->gen, &job, s->pool, &v,
+						   &o->crashes);
+	unsigned total = 0;
+	if (o->crashes)
+		total = gv_milter_crash_note(state, gv_milter_digest(s->msg.data, s->msg.len,
+								     s->from, state->crash_seed),
+					     o->crashes);
+	switch (sr) {
+	case GV_MILTER_SCAN_OK:
+		return decide(ctx, s, o, &v, qid);
+	case GV_MILTER_SCAN_ERROR:
+		gv_log(GV_LOG_ERROR, "event=scan_error qid=%s error=%s", qid,
+		       gv_milter_logval(s->pool, v.error, 300));
+		return failure(ctx, s, o, "scan error");
+	case GV_MILTER_SCAN_OVERLOAD:
+		return failure(ctx, s, o, "overloaded: no free scanner");
+	case GV_MILTER_SCAN_CRASHED:
+	default:
+		if (total >= GV_MILTER_CRASH_LIMIT) {
+			crash_verdict(s, qid, total, &v);
+			return decide(ctx, s, o, &v, qid);
+		}
+		return failure(ctx, s, o, "scanner crashed");
+	}
 }
 
 static sfsistat on_eom(SMFICTX *ctx)
@@ -370,7 +431,6 @@ static sfsistat on_eom(SMFICTX *ctx)
 	struct outcome o = { .verdict = "none", .action = "?" };
 	const struct gv_milter_config *cfg = s->gen->cfg;
 	sfsistat rc;
-	size_t slot;
 	if (s->oversize) {
 		o.error = "message larger than milter.max_message_bytes";
 		if (cfg->oversize_tempfail) {
@@ -382,27 +442,8 @@ static sfsistat on_eom(SMFICTX *ctx)
 			o.action = "reject";
 			rc = SMFIS_REJECT;
 		}
-	} else if (gv_milter_engine_acquire(state, s->gen, cfg->queue_timeout_ms, &slot) == 0) {
-		rc = failure(ctx, s, &o, "overloaded: no free scanner");
 	} else {
-		const char *const *rc_list = s->rcpts;
-		struct gv_scan_envelope env = {
-			.client_ip = s->client_ip[0] ? s->client_ip : NULL,
-			.helo = s->helo, .mail_from = s->from,
-			.rcpt_to = rc_list, .n_rcpt = s->n_rcpts,
-		};
-		struct gv_scan_result *r;
-		const char *err;
-		int sr = gv_scan_message(s->gen->engines[slot], s->pool, s->msg.data,
-					 s->msg.len, &env, &r, &err);
-		gv_milter_engine_release(state, s->gen, slot);
-		if (sr < 0) {
-			gv_log(GV_LOG_ERROR, "event=scan_error qid=%s error=%s", qid,
-			       gv_milter_logval(s->pool, err, 300));
-			rc = failure(ctx, s, &o, "scan error");
-		} else {
-			rc = decide(ctx, s, &o, r, qid);
-		}
+		rc = scan_and_decide(ctx, s, &o, qid);
 	}
 	log_message(s, qid, &o, gv_now_us() - t0);
 	atomic_fetch_add(&state->messages, 1);

@@ -10,11 +10,13 @@
  *               the socket again for the next worker; it parses nothing
  *               and talks to no one.
  *   worker      opens the milter socket, drops to the configured user,
- *               opens the quarantine store, builds the engines and runs
- *               libmilter. libmilter's own signal thread turns SIGTERM into
- *               "stop accepting"; the worker then waits (bounded) for the
- *               sessions in flight before it exits. A thread of ours waits
- *               for SIGUSR1 and swaps in a freshly built generation.
+ *               opens the quarantine store, starts its scanner processes
+ *               (pool.c; each exec's this binary with --scanner-fd) and
+ *               runs libmilter. libmilter's own signal thread turns SIGTERM
+ *               into "stop accepting"; the worker then waits (bounded) for
+ *               the sessions in flight before it exits. The pool thread
+ *               restarts scanners that die and, on SIGUSR1, starts a new
+ *               generation of scanners and swaps it in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,6 +46,7 @@ struct run {
 	char *qdir;           /* quarantine directory */
 	unsigned grace_s;
 	unsigned timeout_s;
+	bool syslog;          /* scanners log to syslog too */
 	pid_t supervisor;
 };
 
@@ -142,49 +146,17 @@ static void nodelay_on_listener(void)
 	}
 }
 
-static void *reload_thread(void *arg)
-{
-	struct gv_milter_state *st = arg;
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	/* the worker started serving with one engine: build the others */
-	uint64_t t_fill = gv_now_ms();
-	struct gv_milter_gen *first = gv_milter_gen_get(st);
-	gv_milter_gen_fill(st, first, st->config_path);
-	gv_log(GV_LOG_INFO, "event=scanners_ready generation=%u scanners=%zu ms=%llu",
-	       first->id, first->n, (unsigned long long)(gv_now_ms() - t_fill));
-	gv_milter_gen_put(st, first);
-	for (;;) {
-		/* wake at least once a second to free retired generations */
-		struct timespec tick = { .tv_sec = 1 };
-		int sig = sigtimedwait(&set, NULL, &tick);
-		gv_milter_gen_reap(st);
-		if (sig != SIGUSR1)
-			continue;
-		uint64_t t0 = gv_now_ms();
-		struct gv_milter_gen *g;
-		const char *err;
-		if (gv_milter_gen_build(st->config_path, NULL, false, &g, &err) < 0) {
-			gv_log(GV_LOG_ERROR, "event=reload_failed error=\"%s\" (still serving the old configuration)", err);
-			continue;
-		}
-		gv_milter_gen_install(st, g);
-		gv_log(GV_LOG_INFO, "event=reloaded generation=%u scanners=%zu ms=%llu",
-		       g->id, g->n, (unsigned long long)(gv_now_ms() - t0));
-	}
-	return NULL;
-}
-
 static int worker(const struct run *r)
 {
 	const char *err;
-	/* SIGUSR1 is for reload_thread, HUP/TERM/INT for libmilter's signal
-	 * thread (sigwait): block them all before any thread exists, or the
-	 * kernel may hand a SIGTERM to a thread that takes the default action */
+	/* SIGUSR1 and SIGCHLD are for the pool thread (signalfd), HUP/TERM/INT
+	 * for libmilter's signal thread (sigwait): block them all before any
+	 * thread exists, or the kernel may hand a SIGTERM to a thread that
+	 * takes the default action */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -198,6 +170,19 @@ static int worker(const struct run *r)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&st.freed, &ca);
 	st.config_path = r->config;
+	st.socket = r->socket;
+	st.syslog = r->syslog;
+	gv_milter_crash_init(&st);
+	st.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* our own binary, for the scanners: opened before the privilege drop
+	 * (the path may not be reachable for milter.user; exec by descriptor
+	 * only needs the file's own x bit) */
+	st.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	if (st.wake_fd < 0 || st.exe_fd < 0) {
+		gv_log(GV_LOG_ERROR, "event=start_failed error=\"eventfd or /proc/self/exe: %s\"",
+		       strerror(errno));
+		return 2;
+	}
 
 	if (smfi_setconn((char *)r->socket) != MI_SUCCESS ||
 	    smfi_settimeout((int)r->timeout_s) != MI_SUCCESS ||
@@ -235,30 +220,31 @@ static int worker(const struct run *r)
 	}
 	uint64_t t0 = gv_now_ms();
 	struct gv_milter_gen *g;
-	/* serve as soon as one engine is ready (this matters after a crash:
+	/* serve as soon as one scanner is ready (this matters after a crash:
 	 * Postfix tempfails everything until the new worker answers); the
-	 * reload thread builds the others right away */
-	if (gv_milter_gen_build(r->config, r->socket, true, &g, &err) < 0) {
+	 * others are handed out by the pool thread as they become ready */
+	if (gv_milter_gen_new(r->config, r->socket, &g, &err) < 0 ||
+	    gv_milter_gen_start(&st, g, &err) < 0) {
 		gv_log(GV_LOG_ERROR, "event=start_failed error=\"%s\"", err);
 		return 2;
 	}
 	gv_milter_gen_install(&st, g);
 	pthread_t th;
-	pthread_create(&th, NULL, reload_thread, &st);
+	pthread_create(&th, NULL, gv_milter_pool_thread, &st);
 	pthread_detach(th);
-	gv_log(GV_LOG_INFO, "event=ready socket=%s user=%s scanners=1/%zu max_message=%zu ms=%llu",
+	gv_log(GV_LOG_INFO, "event=ready socket=%s user=%s scanners=%zu max_message=%zu ms=%llu",
 	       r->socket, r->drop ? r->pw.pw_name : "(unchanged)", g->n,
 	       g->max_message, (unsigned long long)(gv_now_ms() - t0));
-	uint64_t budget = gv_scan_config_limits(gv_scan_engine_config(g->engines[0]))->time_budget_ms;
-	if (g->cfg->queue_timeout_ms + budget >= 300000)
+	if (g->cfg->queue_timeout_ms + g->time_budget_ms >= 300000)
 		gv_log(GV_LOG_WARN, "event=config_warning queue_timeout_ms=%u time_budget_ms=%llu"
 		       " reason=\"their sum reaches Postfix's default milter_content_timeout (300 s)\"",
-		       g->cfg->queue_timeout_ms, (unsigned long long)budget);
+		       g->cfg->queue_timeout_ms, (unsigned long long)g->time_budget_ms);
 	int rc = smfi_main();
 	/* stopped accepting; let the sessions in flight finish */
 	uint64_t until = gv_now_ms() + (uint64_t)r->grace_s * 1000;
 	while (atomic_load(&st.sessions) > 0 && gv_now_ms() < until)
 		usleep(50 * 1000);
+	gv_milter_pool_stop(&st);
 	gv_log(GV_LOG_INFO, "event=stopped messages=%lu sessions_left=%u",
 	       atomic_load(&st.messages), atomic_load(&st.sessions));
 	return rc == MI_SUCCESS ? 0 : 2;
@@ -431,7 +417,8 @@ int gv_milter_main(const struct gv_milter_options *o)
 		goto out;
 	}
 	const char *pidfile = o->pidfile ? o->pidfile : cfg->pidfile;
-	if (!o->foreground || cfg->syslog)
+	r.syslog = !o->foreground || cfg->syslog;
+	if (r.syslog)
 		gv_log_set_syslog(true, "geneva-milter");
 	if (!o->foreground) {
 		if (daemonize() < 0 || write_pidfile(pidfile, &err) < 0) {

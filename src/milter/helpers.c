@@ -111,3 +111,30 @@ int gv_milter_append_header(struct gv_buf *msg, const char *name,
 	}
 	return gv_buf_append(msg, "\r\n", 2);
 }
+
+uint64_t gv_milter_digest(const unsigned char *msg, size_t len, const char *from,
+			  uint64_t seed)
+{
+	/* header fields one at a time (a field = its line and the folded
+	 * lines after it); Received fields are left out: the MTA adds one
+	 * with its queue id and the time to every attempt */
+	uint64_t h = seed;
+	size_t p = 0;
+	while (p < len) {
+		size_t end = p;
+		for (;;) {
+			const unsigned char *nl = memchr(msg + end, '\n', len - end);
+			end = nl ? (size_t)(nl - msg) + 1 : len;
+			if (end >= len || (msg[end] != ' ' && msg[end] != '\t'))
+				break;
+		}
+		bool blank = msg[p] == '\n' || (msg[p] == '\r' && p + 1 < len && msg[p + 1] == '\n');
+		if (blank)
+			break;
+		if (!gv_mem_has_prefix_ci((const char *)msg + p, end - p, "received:"))
+			h = gv_hash64(msg + p, end - p, h);
+		p = end;
+	}
+	h = gv_hash64(msg + p, len - p, h); /* the blank line and the body */
+	return gv_hash64(from ? from : "", from ? strlen(from) : 0, h);
+}

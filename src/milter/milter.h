@@ -3,14 +3,15 @@
  * through libmilter (docs/milter.md).
  *
  * Process model: a supervisor (no parsing, no network) forks one worker and
- * forks a new one whenever the worker dies, so a crash while scanning costs
- * only the messages in flight (the MTA's milter_default_action = tempfail
- * makes their senders retry) and never stops the service. The worker opens
- * the milter socket, drops root, builds one scan engine per scanner slot
- * and serves every SMTP session on a libmilter thread; scans borrow an
- * engine from the pool. SIGHUP builds a new pool and swaps it in; sessions
- * still scanning finish on the old one. SIGTERM stops accepting, lets the
- * sessions in flight finish (bounded), then exits.
+ * forks a new one whenever the worker dies. The worker opens the milter
+ * socket, drops root, and serves every SMTP session on a libmilter thread;
+ * it parses no mail. Scans run in a pool of single-threaded scanner
+ * processes (one engine each, fork + exec of this binary), one message at
+ * a time, so a crash while scanning costs only that message: it is
+ * retried once on another scanner and the dead one is restarted. SIGHUP
+ * starts a new pool and swaps it in; sessions still scanning finish on the
+ * old one. SIGTERM stops accepting, lets the sessions in flight finish
+ * (bounded), then exits.
  *
  * Promise kept to the MTA: a message is accepted, tagged, quarantined (the
  * message durably stored before the answer) or rejected, each with one log
@@ -91,5 +92,17 @@ char *gv_milter_logval(struct gv_pool *pool, const char *s, size_t max);
  * 1 ok, -1 the buffer's max was hit. */
 int gv_milter_append_header(struct gv_buf *msg, const char *name,
 			    const char *value, bool leadspc);
+
+/* A digest of a message that stays the same when its sender retries it:
+ * the header fields except Received (which the MTA adds per attempt), the
+ * body and the envelope sender, hashed with seed. */
+uint64_t gv_milter_digest(const unsigned char *msg, size_t len, const char *from,
+			  uint64_t seed);
+
+/* The scanner process (`geneva milter --scanner-fd FD`, started by the
+ * worker only): scans the requests it reads on fd until EOF. Returns the
+ * exit status. */
+int gv_milter_scanner_main(const char *config_path, int fd, uint64_t max_message,
+			   bool syslog);
 
 #endif

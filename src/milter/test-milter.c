@@ -1,15 +1,20 @@
 /* Milter helpers: address arguments, reasons header, reply and log text,
  * header reassembly (folding, leading space, the size cap), the `milter`
- * config section (defaults, bad values, unknown keys), and engine
- * generations (borrow/return, overload timeout, a reload while a session
- * still holds the old generation). */
+ * config section (defaults, bad values, unknown keys), the worker <->
+ * scanner frames, the crash digest, and scanner processes (argv[1] is the
+ * geneva binary: a scan, a scanner killed under a message, its restart, a
+ * reload while a session holds the old generation). */
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,7 +156,80 @@ static void test_config(void **state)
 	}
 }
 
+static void test_frames(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	const void *f[] = { "ok", "", "three" };
+	size_t l[] = { 2, 0, 5 };
+	assert_int_equal(gv_milter_frame_write(sv[0], 3, f, l), 1);
+	struct gv_milter_frame fr;
+	assert_int_equal(gv_milter_frame_read(sv[1], 8, 1024, 1000, &fr), 1);
+	assert_int_equal(fr.n, 3);
+	assert_string_equal(fr.field[0], "ok");
+	assert_int_equal(fr.len[1], 0);
+	assert_string_equal(fr.field[2], "three");
+	gv_milter_frame_free(&fr);
+	/* limits: too many fields, too many bytes -> an error, not a crash */
+	assert_int_equal(gv_milter_frame_write(sv[0], 3, f, l), 1);
+	assert_int_equal(gv_milter_frame_read(sv[1], 2, 1024, 1000, &fr), -1);
+	close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(gv_milter_frame_write(sv[0], 3, f, l), 1);
+	assert_int_equal(gv_milter_frame_read(sv[1], 8, 8, 1000, &fr), -1);
+	close(sv[1]);
+	/* nothing arrives: timeout; the peer closes: EOF */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(gv_milter_frame_read(sv[1], 8, 1024, 50, &fr), -2);
+	close(sv[0]);
+	assert_int_equal(gv_milter_frame_read(sv[1], 8, 1024, 1000, &fr), 0);
+	close(sv[1]);
+	/* in memory: a field without its NUL, a short frame, a bad magic */
+	unsigned char m[8 + 8 + 3] = { 0 };
+	uint32_t magic = GV_MILTER_FRAME_MAGIC, n = 1;
+	uint64_t len = 3;
+	memcpy(m, &magic, 4);
+	memcpy(m + 4, &n, 4);
+	memcpy(m + 8, &len, 8);
+	memcpy(m + 16, "ab", 3);
+	assert_int_equal(gv_milter_frame_parse(m, sizeof(m), 8, 100, &fr), 1);
+	assert_string_equal(fr.field[0], "ab");
+	gv_milter_frame_free(&fr);
+	m[18] = 'c';
+	assert_int_equal(gv_milter_frame_parse(m, sizeof(m), 8, 100, &fr), -1);
+	assert_int_equal(gv_milter_frame_parse(m, sizeof(m) - 1, 8, 100, &fr), -1);
+	m[0] ^= 1;
+	assert_int_equal(gv_milter_frame_parse(m, sizeof(m), 8, 100, &fr), -1);
+}
+
+static void test_digest(void **state)
+{
+	(void)state;
+	/* a retry of the same message: a different Received field (folded),
+	 * same digest; another body, sender or seed: another digest */
+	static const char a[] = "Received: from x by mx with id AAA;\r\n\tThu, 1 Jan\r\n"
+				"Subject: hi\r\n\r\nbody\r\n";
+	static const char b[] = "Received: from x by mx with id BBB;\r\n\tFri, 2 Jan\r\n"
+				"Subject: hi\r\n\r\nbody\r\n";
+	static const char c[] = "Received: from x by mx with id AAA;\r\n\tThu, 1 Jan\r\n"
+				"Subject: hi\r\n\r\nbody!\r\n";
+	static const char d[] = "Subject: hi\r\nReceived: x\r\n\r\nReceived: in the body\r\n";
+	static const char e[] = "Subject: hi\r\nReceived: y\r\n\r\nReceived: in the body\r\n";
+	static const char f[] = "Subject: hi\r\nReceived: y\r\n\r\nReceived: in the bodY\r\n";
+#define D(m, from, seed) gv_milter_digest((const unsigned char *)(m), strlen(m), from, seed)
+	assert_true(D(a, "s@x", 1) == D(b, "s@x", 1));
+	assert_true(D(a, "s@x", 1) != D(c, "s@x", 1));
+	assert_true(D(a, "s@x", 1) != D(a, "t@x", 1));
+	assert_true(D(a, "s@x", 1) != D(a, "s@x", 2));
+	assert_true(D(d, "", 1) == D(e, "", 1));
+	assert_true(D(e, "", 1) != D(f, "", 1));
+	assert_true(D("", NULL, 1) == D("", "", 1));
+#undef D
+}
+
 static struct gv_milter_state st;
+static const char *geneva_bin;
 
 static void state_init(void)
 {
@@ -161,98 +239,146 @@ static void state_init(void)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&st.freed, &ca);
+	gv_milter_crash_init(&st);
+	st.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	st.exe_fd = open(geneva_bin, O_PATH | O_CLOEXEC);
+	assert_true(st.wake_fd >= 0 && st.exe_fd >= 0);
 }
 
-static void test_generations(void **state)
+/* waits up to 60 s (engine builds are slow under ASan) for cond */
+#define WAIT_FOR(cond)                                                   \
+	do {                                                             \
+		for (int i_ = 0; i_ < 600 && !(cond); i_++)              \
+			usleep(100 * 1000);                              \
+	} while (0)
+
+static bool slot_free(struct gv_milter_gen *g, size_t i)
+{
+	pthread_mutex_lock(&st.lock);
+	bool f = g->sc[i].state == GV_SC_FREE;
+	pthread_mutex_unlock(&st.lock);
+	return f;
+}
+
+static struct gv_milter_gen *current(void)
+{
+	pthread_mutex_lock(&st.lock);
+	struct gv_milter_gen *g = st.current;
+	pthread_mutex_unlock(&st.lock);
+	return g;
+}
+
+/* Scanner processes: one real scan; a scanner that dies on a message
+ * costs that message only (the retry finds none free here: one slot, no
+ * pool thread yet), and is restarted by the pool thread; a reload while a
+ * session holds the old generation; a config that does not load never
+ * replaces a working one. */
+static void test_scanners(void **state)
 {
 	(void)state;
+	if (geneva_bin == NULL)
+		skip();
+	/* the pool thread takes SIGUSR1/SIGCHLD through a signalfd */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	state_init();
-	char *p = write_config("milter:\n  scanners: 2\n  max_message_bytes: 1000\n");
-	struct gv_milter_gen *g1, *g2;
+	char *p = write_config("milter:\n  scanners: 1\n  max_message_bytes: 100000\n"
+			       "  queue_timeout_ms: 200\n");
+	st.config_path = p;
+	struct gv_milter_gen *g1;
 	const char *err;
-	assert_int_equal(gv_milter_gen_build(p, "inet:9@127.0.0.1", false, &g1, &err), 1);
-	assert_int_equal(g1->n, 2);
-	assert_int_equal(g1->max_message, 1000);
+	assert_int_equal(gv_milter_gen_new(p, "inet:9@127.0.0.1", &g1, &err), 1);
+	assert_int_equal(g1->n, 1);
+	assert_int_equal(g1->max_message, 100000);
 	assert_string_equal(g1->cfg->socket, "inet:9@127.0.0.1");
+	assert_int_equal(gv_milter_gen_start(&st, g1, &err), 1);
 	gv_milter_gen_install(&st, g1);
+	assert_true(slot_free(g1, 0));
 
-	/* a session holds g1 and both engines are borrowed: a third scan
-	 * times out (overload), then gets one once it is returned */
-	struct gv_milter_gen *held = gv_milter_gen_get(&st);
-	assert_ptr_equal(held, g1);
-	size_t a, b, c;
-	assert_int_equal(gv_milter_engine_acquire(&st, held, 100, &a), 1);
-	assert_int_equal(gv_milter_engine_acquire(&st, held, 100, &b), 1);
-	assert_int_not_equal(a, b);
-	uint64_t t0 = gv_now_ms();
-	assert_int_equal(gv_milter_engine_acquire(&st, held, 150, &c), 0);
-	assert_true(gv_now_ms() - t0 >= 140);
-	gv_milter_engine_release(&st, held, a);
-	assert_int_equal(gv_milter_engine_acquire(&st, held, 100, &c), 1);
-	assert_int_equal(c, a);
-
-	/* reload: new sessions get g2, the holder keeps scanning on g1 */
-	assert_int_equal(gv_milter_gen_build(p, NULL, false, &g2, &err), 1);
-	gv_milter_gen_install(&st, g2);
-	struct gv_milter_gen *fresh = gv_milter_gen_get(&st);
-	assert_ptr_equal(fresh, g2);
-	assert_true(g2->id > held->id);
+	static const char m[] = "Received: from a by b; Thu, 1 Jan 2026\r\n"
+				"From: a@b.example\r\nSubject: x\r\n\r\nhello\r\n";
+	const char *rcpts[] = { "r@c.example" };
+	struct gv_milter_job job = {
+		.qid = "Q1", .client_ip = "127.0.0.1", .helo = "h", .from = "a@b.example",
+		.rcpts = rcpts, .n_rcpts = 1,
+		.data = (const unsigned char *)m, .len = strlen(m),
+	};
 	struct gv_pool *pool = gv_pool_new(4096);
-	static const char m[] = "From: a@b\r\nSubject: x\r\n\r\nhello\r\n";
-	struct gv_scan_result *r;
-	assert_int_equal(gv_scan_message(held->engines[b], pool, (const unsigned char *)m,
-					 strlen(m), NULL, &r, &err), 1);
-	gv_pool_free(&pool);
-	gv_milter_engine_release(&st, held, b);
-	gv_milter_engine_release(&st, held, c);
-	gv_milter_gen_put(&st, held); /* last reference: g1 is retired... */
-	assert_ptr_equal(st.graveyard, g1);
-	gv_milter_gen_reap(&st);      /* ...and freed here (ASan checks) */
-	assert_null(st.graveyard);
-	gv_milter_gen_put(&st, fresh);
-	assert_ptr_equal(st.current, g2);
+	struct gv_milter_verdict v;
+	unsigned crashes = 9;
+	struct gv_milter_gen *held = gv_milter_gen_get(&st);
+	assert_int_equal(gv_milter_scan(&st, held, &job, pool, &v, &crashes), GV_MILTER_SCAN_OK);
+	assert_int_equal(crashes, 0);
+	assert_int_equal(v.action, GV_ACTION_ACCEPT);
+	assert_non_null(v.reasons);
+	assert_null(v.json);
+
+	/* the scanner dies (SIGKILL, not reaped: no pool thread yet): the
+	 * message is lost to that scanner, the retry finds no other within
+	 * queue_timeout_ms -> "crashed"; the session counts its digest
+	 * (callbacks.c), and the third death makes it a quarantine */
+	kill(g1->sc[0].pid, SIGKILL);
+	usleep(50 * 1000);
+	assert_int_equal(gv_milter_scan(&st, held, &job, pool, &v, &crashes),
+			 GV_MILTER_SCAN_CRASHED);
+	assert_int_equal(crashes, 1);
+	assert_int_equal(g1->sc[0].state, GV_SC_DEAD);
+	uint64_t dg = gv_milter_digest(job.data, job.len, job.from, st.crash_seed);
+	assert_int_equal(gv_milter_crash_note(&st, dg, crashes), 1);
+	assert_int_equal(gv_milter_crash_note(&st, dg, 2), GV_MILTER_CRASH_LIMIT);
+	assert_int_equal(gv_milter_crash_note(&st, dg ^ 1, 1), 1);
+
+	/* the pool thread reaps and restarts it */
+	pthread_t th;
+	pthread_create(&th, NULL, gv_milter_pool_thread, &st);
+	pthread_detach(th);
+	WAIT_FOR(slot_free(g1, 0));
+	assert_true(slot_free(g1, 0));
+	assert_int_equal(gv_milter_scan(&st, held, &job, pool, &v, &crashes), GV_MILTER_SCAN_OK);
+	assert_int_equal(crashes, 0);
+
+	/* reload (SIGUSR1, as the supervisor sends it): new sessions get the
+	 * new generation; the holder still scans on the old one */
+	kill(getpid(), SIGUSR1);
+	WAIT_FOR(current() != g1);
+	struct gv_milter_gen *g2 = gv_milter_gen_get(&st);
+	assert_ptr_not_equal(g2, g1);
+	assert_true(g2->id > g1->id);
+	assert_int_equal(gv_milter_scan(&st, held, &job, pool, &v, &crashes), GV_MILTER_SCAN_OK);
+	assert_int_equal(gv_milter_scan(&st, g2, &job, pool, &v, &crashes), GV_MILTER_SCAN_OK);
+	gv_milter_gen_put(&st, held); /* last reference: g1 is retired and freed */
+	WAIT_FOR(st.graveyard == NULL);
+	gv_milter_gen_put(&st, g2);
 	assert_int_equal(g2->refs, 1);
 
-	/* a broken config never replaces a working generation */
+	/* a config that does not load never replaces a working generation */
 	char *bad = write_config("milter:\n  failure_mode: maybe\n");
 	struct gv_milter_gen *g3 = NULL;
-	assert_int_equal(gv_milter_gen_build(bad, NULL, false, &g3, &err), -1);
+	assert_int_equal(gv_milter_gen_new(bad, NULL, &g3, &err), -1);
 	assert_null(g3);
 	unlink(bad);
 	gv_free(bad);
-
-	/* first_only: one engine serves at once, the second slot is handed
-	 * out only after gv_milter_gen_fill built it */
-	struct gv_milter_gen *g4;
-	assert_int_equal(gv_milter_gen_build(p, NULL, true, &g4, &err), 1);
-	assert_non_null(g4->engines[0]);
-	assert_null(g4->engines[1]);
-	gv_milter_gen_install(&st, g4);
-	struct gv_milter_gen *h = gv_milter_gen_get(&st);
-	assert_int_equal(gv_milter_engine_acquire(&st, h, 100, &a), 1);
-	assert_int_equal(a, 0);
-	assert_int_equal(gv_milter_engine_acquire(&st, h, 100, &b), 0);
-	gv_milter_gen_fill(&st, h, p);
-	assert_non_null(h->engines[1]);
-	assert_int_equal(gv_milter_engine_acquire(&st, h, 100, &b), 1);
-	assert_int_equal(b, 1);
-	gv_milter_engine_release(&st, h, a);
-	gv_milter_engine_release(&st, h, b);
-	gv_milter_gen_put(&st, h);
-	gv_milter_gen_reap(&st); /* g2, retired by the install of g4 */
+	gv_pool_free(&pool);
 	unlink(p);
 	gv_free(p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	geneva_bin = argc > 1 ? argv[1] : NULL;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_append_header),
 		cmocka_unit_test(test_config),
-		cmocka_unit_test(test_generations),
+		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_scanners),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
