@@ -133,6 +133,7 @@ void gv_brand_index_free(struct gv_brand_index **idxp)
 	strset_free(&idx->allowed);
 	strset_free(&idx->brand_set);
 	strset_free(&idx->keywords);
+	strset_free(&idx->neutral);
 	gv_free(idx->gap);
 	gv_free(idx->bloom);
 	gv_ac_free(&idx->ac);
@@ -223,6 +224,11 @@ int gv_brand_index_add(struct gv_brand_index *idx, const char *domain,
 	b->key_len = (size_t)klen;
 	b->max_gap = max_gap_for(b->key_len);
 	b->k_ac = k_ac_for(b->key_len);
+	b->head = 0;
+	for (unsigned h = 1; h <= 2 && h + 4 <= b->key_len && b->head == 0; h++)
+		for (size_t w = 0; gv_common_words[w] != NULL; w++)
+			if (strcmp(gv_common_words[w], b->key + h) == 0)
+				b->head = h;
 	gv_strset_add(&idx->brand_set, reg, strlen(reg));
 	gv_strset_add(&idx->owned, reg, strlen(reg));
 	return 1;

@@ -99,6 +99,12 @@ void gv_brand_index_build(struct gv_brand_index *idx)
 		if (n > 0)
 			gv_strset_add(&idx->keywords, key, (size_t)n);
 	}
+	for (size_t i = 0; gv_neutral_keywords[i] != NULL; i++) {
+		int n = gv_domain_key(gv_neutral_keywords[i],
+				      strlen(gv_neutral_keywords[i]), key, sizeof(key));
+		if (n > 0)
+			gv_strset_add(&idx->neutral, key, (size_t)n);
+	}
 	idx->built = true;
 }
 
@@ -124,8 +130,10 @@ struct query {
 	size_t n_labels;
 	struct cand c[GV_DOMAINS_DEFAULT_CANDIDATES];
 	size_t n_cands, max_cands;
-	uint32_t tried[64]; /* (brand, label) pairs the automaton verified */
-	size_t n_tried;
+	/* (brand, label) pairs the automaton verified, << 1, | 1 when the
+	 * whole label matched */
+	uint32_t tried[64];
+	size_t n_tried, last_tried;
 };
 
 static bool cand_seen(const struct query *q, uint32_t brand, enum cand_kind kind,
@@ -198,14 +206,37 @@ static size_t label_of(const struct query *q, size_t pos)
 	return l;
 }
 
-static bool tried(struct query *q, uint32_t brand, size_t label)
+/* First automaton hit of (brand, label)? Records it; *whole_r tells
+ * whether an earlier hit matched the whole label (nothing left to find). */
+static bool first_hit(struct query *q, uint32_t brand, size_t label, bool *whole_r)
 {
 	uint32_t key = brand << 7 | (uint32_t)label;
 	for (size_t i = 0; i < q->n_tried; i++)
-		if (q->tried[i] == key)
+		if ((q->tried[i] >> 1) == key) {
+			*whole_r = q->tried[i] & 1;
+			return false;
+		}
+	*whole_r = false;
+	q->last_tried = SIZE_MAX; /* table full: checked again next time */
+	if (q->n_tried < GV_ARRAY_LEN(q->tried)) {
+		q->last_tried = q->n_tried;
+		q->tried[q->n_tried++] = key << 1;
+	}
+	return true;
+}
+
+static void mark_whole(struct query *q)
+{
+	if (q->last_tried != SIZE_MAX)
+		q->tried[q->last_tried] |= 1;
+}
+
+static bool sub_seen(const struct query *q, uint32_t brand, size_t ws, size_t we)
+{
+	for (size_t i = 0; i < q->n_cands; i++)
+		if (q->c[i].brand == brand && q->c[i].kind == CAND_SUB &&
+		    q->c[i].ws == ws && q->c[i].we == we)
 			return true;
-	if (q->n_tried < GV_ARRAY_LEN(q->tried))
-		q->tried[q->n_tried++] = key;
 	return false;
 }
 
@@ -259,10 +290,14 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 	size_t pend = value & 0xff;
 	const struct brand *br = &q->idx->brands[b];
 	size_t l = label_of(q, end - 1), m = br->key_len;
-	if (tried(q, b, l))
-		return true;
 	size_t ls = q->ls[l], le = q->le[l], llen = le - ls;
-	if ((llen > m ? llen - m : m - llen) <= br->k_ac) {
+	bool whole, first = first_hit(q, b, l, &whole);
+	if (whole)
+		return true;
+	/* the whole label once per (brand, label); the token and the place
+	 * the piece implies at every hit: an earlier piece of the brand may
+	 * hit elsewhere in the label (the "llet" of wallet-myetherwallet) */
+	if (first && (llen > m ? llen - m : m - llen) <= br->k_ac) {
 		unsigned d = gv_osa_distance(br->key, m, q->text + ls, llen, br->k_ac);
 		/* four edits only with the brand's first and last two letters
 		 * in place (myethereumwalket, not bankofmarin) */
@@ -270,6 +305,7 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 			       memcmp(q->text + le - 2, br->key + m - 2, 2) != 0))
 			d = 5;
 		if (d <= br->k_ac) {
+			mark_whole(q);
 			cand_add(q, (struct cand){ .brand = b, .kind = CAND_WHOLE,
 				.dist = d, .label = l });
 			return true;
@@ -282,7 +318,8 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 		ts--;
 	while (te < le && q->text[te] != '-')
 		te++;
-	if ((ts > ls || te < le) && (te - ts > m ? te - ts - m : m - (te - ts)) <= br->k_ac) {
+	if ((ts > ls || te < le) && (te - ts > m ? te - ts - m : m - (te - ts)) <= br->k_ac &&
+	    !sub_seen(q, b, ts, te)) {
 		unsigned d = gv_osa_distance(br->key, m, q->text + ts, te - ts, br->k_ac);
 		if (d <= br->k_ac) {
 			cand_add(q, (struct cand){ .brand = b, .kind = CAND_SUB,
@@ -294,7 +331,7 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 		return true;
 	size_t ws, we;
 	unsigned d = near_match(br->key, m, q->text, ls, le, end - pend, &ws, &we);
-	if (d == 0 || (d == 1 && m >= 8))
+	if ((d == 0 || (d == 1 && m >= 8)) && !sub_seen(q, b, ws, we))
 		cand_add(q, (struct cand){ .brand = b, .kind = CAND_SUB,
 			.dist = d, .label = l, .ws = ws, .we = we });
 	return true;
@@ -350,28 +387,40 @@ static bool is_boundary(char c)
 	return c == '-' || (c >= '2' && c <= '9');
 }
 
-/* true when text[from, to) is one or more phishing keywords joined by
- * hyphens ("account-verify"); false when empty */
-static bool all_keywords(const struct query *q, size_t from, size_t to)
+enum kw_class { KW_NONE, KW_NEUTRAL, KW_STRONG };
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* text[from, to) as phishing keywords separated by hyphens or digits
+ * ("account-verify", "recovery2022"): KW_STRONG when all are keywords and
+ * one asks for credentials or money, KW_NEUTRAL when all are neutral
+ * keywords (app, online, www), KW_NONE otherwise or when empty. */
+static enum kw_class all_keywords(const struct query *q, size_t from, size_t to)
 {
 	const char *t = q->text;
-	bool any = false;
+	const struct gv_brand_index *idx = q->idx;
+	bool any = false, strong = false;
 	while (from < to) {
 		size_t e = from;
-		while (e < to && t[e] != '-')
+		while (e < to && t[e] != '-' && !is_digit(t[e]))
 			e++;
 		if (e > from) {
 			/* a keyword or its plural (wallets, tokens) */
 			size_t n = e - from;
-			if (!gv_strset_has(&q->idx->keywords, t + from, n) &&
-			    !(n > 3 && t[e - 1] == 's' &&
-			      gv_strset_has(&q->idx->keywords, t + from, n - 1)))
-				return false;
+			if (n > 3 && t[e - 1] == 's' &&
+			    !gv_strset_has(&idx->keywords, t + from, n))
+				n--;
+			if (!gv_strset_has(&idx->keywords, t + from, n))
+				return KW_NONE;
 			any = true;
+			strong = strong || !gv_strset_has(&idx->neutral, t + from, n);
 		}
 		from = e + 1;
 	}
-	return any;
+	return !any ? KW_NONE : strong ? KW_STRONG : KW_NEUTRAL;
 }
 
 /* A side of a brand inside a label is harmless to accept when it is empty,
@@ -389,7 +438,7 @@ static bool side_ok(const struct query *q, const struct brand *br,
 	if ((n == 3 && memcmp(t + from, "www", 3) == 0) ||
 	    (n == strlen(br->suffix) && memcmp(t + from, br->suffix, n) == 0))
 		return true;
-	return all_keywords(q, from, to);
+	return all_keywords(q, from, to) != KW_NONE;
 }
 
 static unsigned score_sub(const struct query *q, const struct cand *c,
@@ -405,8 +454,9 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 	 * free, live): 4 letters need a phishing keyword next to it, up to
 	 * GV_DISTINCT_BRAND both sides must be clean, longer brands one side; a
 	 * near miss (distance 1) always needs both. */
-	if (m == 4 && !((c->ws > ls && all_keywords(q, ls, c->ws)) ||
-			(c->we < le && all_keywords(q, c->we, le))))
+	enum kw_class kl = c->ws > ls ? all_keywords(q, ls, c->ws) : KW_NONE;
+	enum kw_class kr = c->we < le ? all_keywords(q, c->we, le) : KW_NONE;
+	if (m == 4 && kl != KW_STRONG && kr != KW_STRONG)
 		return 0;
 	if (m == 4 && !(lok && rok))
 		return 0;
@@ -421,8 +471,9 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 		     (c->we == le || t[c->we] == '-');
 	unsigned plain = m >= GV_VERY_LONG_BRAND || (m >= GV_DISTINCT_BRAND && token) ? 70
 			 : (m >= GV_DISTINCT_BRAND ? 70 : 60) - 10 * c->dist;
-	bool kw = (c->ws == ls || all_keywords(q, ls, c->ws)) &&
-		  (c->we == le || all_keywords(q, c->we, le));
+	/* phishing keywords on every side, one of them not neutral */
+	bool kw = (c->ws == ls || kl != KW_NONE) && (c->we == le || kr != KW_NONE) &&
+		  (kl == KW_STRONG || kr == KW_STRONG || c->dist > 0);
 	if (c->label + 1 < q->n_labels) {
 		*t_r = GV_TECH_BRAND_IN_SUBDOMAIN;
 		return kw ? 80 - 10 * c->dist : plain;
@@ -447,6 +498,34 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 	return plain;
 }
 
+/* Letters that pass for one another in lowercase (i, l, j; u, v). */
+static bool similar_letter(char a, char b)
+{
+	static const char *const groups[] = { "ijl", "uv" };
+	for (size_t g = 0; g < GV_ARRAY_LEN(groups); g++)
+		if (strchr(groups[g], a) != NULL && strchr(groups[g], b) != NULL)
+			return true;
+	return a == b;
+}
+
+/* A typo of a "head + common word" brand (us + bank) that keeps the word
+ * and changes only the head (isbank, sbank, hicloud) is another name of
+ * the same shape, not this brand; unless the new head looks like the old
+ * one (lcloud). */
+static bool other_head(const struct brand *br, const char *k, size_t klen)
+{
+	size_t wl = br->key_len - br->head;
+	if (br->head == 0 || klen < wl || klen > wl + br->head + 1 ||
+	    memcmp(k + klen - wl, br->key + br->head, wl) != 0)
+		return false;
+	if (klen - wl != br->head)
+		return true;
+	for (size_t i = 0; i < br->head; i++)
+		if (!similar_letter(k[i], br->key[i]))
+			return true;
+	return false;
+}
+
 static unsigned score_whole(const struct query *q, const struct cand *c,
 			    const struct brand *br, enum gv_domain_technique *t_r)
 {
@@ -469,6 +548,10 @@ static unsigned score_whole(const struct query *q, const struct cand *c,
 		}
 		*t_r = idn ? GV_TECH_IDN_HOMOGLYPH : GV_TECH_HOMOGLYPH;
 		return 95;
+	}
+	if (other_head(br, q->text + q->ls[l], q->le[l] - q->ls[l])) {
+		*t_r = GV_TECH_EDIT_DISTANCE;
+		return 60;
 	}
 	if (idn) {
 		*t_r = GV_TECH_IDN_HOMOGLYPH;
@@ -575,6 +658,8 @@ int gv_brand_index_match(const struct gv_brand_index *idx, const char *domain,
 		reg = name.ascii;
 		reg_len = name.ascii_len;
 	}
+	if (reg_len == 0 && gv_domain_listed_suffix(&name))
+		return 0;
 	if (reg_len > 0 && gv_strset_has(&idx->owned, reg, reg_len))
 		return 0;
 	/* allow-listed: the name or a parent down to the registrable one */

@@ -48,14 +48,46 @@ enum gv_domain_technique gv_domain_technique_parse(const char *name)
 const char *const gv_keywords[] = {
 	"access", "account", "activate", "activation", "airdrop", "alert",
 	"app", "auth", "billing", "bonus", "claim", "confirm", "connect",
-	"customer", "dapp", "dashboard", "download", "gift", "giveaway",
+	"customer", "dapp", "dashboard", "download", "free", "gift", "giveaway",
 	"help", "helpdesk", "import", "install", "invoice", "login", "logon",
-	"mobile", "my", "official", "online", "payment", "portal", "promo",
-	"recover", "recovery", "refund", "register", "reset", "restore",
-	"reward", "secure", "security", "service", "signin", "support",
-	"sync", "ticket", "token", "unlock", "update", "validate",
+	"mobile", "my", "official", "online", "payment", "portal", "prize",
+	"promo", "recover", "recovery", "refund", "register", "reset",
+	"restore", "reward", "secure", "security", "service", "signin",
+	"support", "sync", "ticket", "token", "unlock", "update", "validate",
 	"validation", "verify", "verification", "wallet", "webmail", "www",
 	NULL
+};
+
+/* Keywords companies also put next to their own name (adobeconnect,
+ * googleapps, brandonline, mybrand): they make a side "clean" but are not
+ * evidence of phishing by themselves. The others ask for credentials,
+ * money or action (login, verify, wallet, claim, ...). */
+const char *const gv_neutral_keywords[] = {
+	"access", "app", "connect", "customer", "dashboard", "download", "help",
+	"install", "mobile", "my", "online", "portal", "register", "service",
+	"www", NULL
+};
+
+/* Common English words that end many company names (usbank, icloud,
+ * mbank, ubank, jcloud). Written from general knowledge, not from any
+ * corpus; lowercase ASCII, at least four letters. */
+const char *const gv_common_words[] = {
+	"auto", "bank", "base", "bets", "bike", "bill", "book", "cars", "card",
+	"care", "cash", "chain", "chat", "city", "club", "cloud", "code",
+	"coin", "cred", "credit", "data", "deal", "deals", "desk", "direct",
+	"dock", "drive", "energy", "farm", "fast", "file", "files", "film",
+	"finance", "fish", "flow", "food", "fund", "game", "games", "gate",
+	"gift", "gold", "guide", "health", "home", "host", "hotel", "house",
+	"info", "invest", "jobs", "land", "life", "line", "link", "list",
+	"live", "loan", "mail", "mall", "maps", "mark", "mart", "media",
+	"mobile", "money", "motor", "music", "news", "note", "page", "park",
+	"pass", "phone", "photo", "play", "plus", "point", "port", "post",
+	"power", "press", "print", "radio", "rent", "ride", "safe", "sale",
+	"save", "scan", "school", "send", "shop", "show", "sign", "site",
+	"soft", "sport", "star", "station", "store", "stream", "talk", "team",
+	"tech", "tell", "text", "ticket", "time", "tour", "trade", "travel",
+	"tube", "view", "vision", "wallet", "ware", "wave", "wear", "wire",
+	"word", "work", "works", "world", "zone", NULL
 };
 
 const char *const gv_common_tlds[] = {

@@ -33,6 +33,10 @@ void gv_domain_find_suffix(struct gv_domain_name *out);
  * the registrable label and returns true. Explicitly listed suffixes
  * (github.io, krakow.pl) stay unregistrable (false). */
 bool gv_domain_wildcard_suffix(struct gv_domain_name *n);
+/* true when the whole name is a suffix the public suffix list names
+ * explicitly (a delegated top-level domain such as "barclays"): nobody but
+ * its operator registers it, so it is never a lookalike. */
+bool gv_domain_listed_suffix(const struct gv_domain_name *n);
 
 /* Limits with defaults filled in. */
 void gv_domains_limits_fill(const struct gv_domains_limits *in,
@@ -61,6 +65,10 @@ enum gv_domain_technique gv_classify_typo(const char *brand, size_t blen,
 bool gv_is_keyword(const char *w, size_t len);
 /* The built-in keyword list (NULL-terminated) and common TLD list. */
 extern const char *const gv_keywords[];
+/* Common words that end company names (bank, cloud, ...), NULL-terminated. */
+extern const char *const gv_common_words[];
+/* The subset of gv_keywords that is no evidence of phishing alone. */
+extern const char *const gv_neutral_keywords[];
 extern const char *const gv_common_tlds[];
 
 /* ---- brand index (brand-index.c builds, brand-match.c matches) ---- */
@@ -77,6 +85,9 @@ struct brand {
 	size_t key_len;
 	unsigned max_gap;  /* gap table: edit region allowed */
 	unsigned k_ac;	   /* automaton: edits allowed on a whole label */
+	/* > 0 when the key is a head of this many (1-2) letters and a common
+	 * word (us + bank, i + cloud): its identity is the head alone */
+	unsigned head;
 };
 
 struct gap_entry {
@@ -99,6 +110,7 @@ struct gv_brand_index {
 	struct strset allowed;	 /* allow-listed names (and names under them) */
 	struct strset brand_set; /* brand registrables (dedup on add) */
 	struct strset keywords;	 /* keys of gv_keywords */
+	struct strset neutral;	 /* keys of gv_neutral_keywords */
 	struct gap_entry *gap;
 	size_t gap_mask;
 	uint64_t *bloom;

@@ -165,6 +165,12 @@ static const struct {
 	{ 0x029C, 'h' }, /* ʜ */
 	{ 0x029F, 'l' }, /* ʟ */
 	{ 0x0274, 'n' }, /* ɴ */
+	/* open e: Greek ε, Cyrillic є and Latin ɛ share one prototype,
+	 * which TR39 keeps apart from e (myєthєrwallet) */
+	{ 0x025B, 'e' }, /* ɛ */
+	{ 0x03B5, 'e' }, /* ε */
+	{ 0x0454, 'e' }, /* є */
+	{ 0xA793, 'e' }, /* ꞓ */
 	{ 0x1D00, 'a' }, /* ᴀ */
 	{ 0x1D05, 'd' }, /* ᴅ */
 	{ 0x1D07, 'e' }, /* ᴇ */
@@ -406,6 +412,15 @@ static void find_suffix(struct gv_domain_name *out)
 void gv_domain_find_suffix(struct gv_domain_name *out)
 {
 	find_suffix(out);
+}
+
+bool gv_domain_listed_suffix(const struct gv_domain_name *n)
+{
+	/* PSL_TYPE_NO_STAR_RULE: the implicit "*" rule makes any unknown
+	 * top-level label a suffix; only listed ones (barclays, google) are
+	 * delegated to an owner */
+	return psl_is_public_suffix2(psl, n->ascii,
+				     PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
 }
 
 bool gv_domain_wildcard_suffix(struct gv_domain_name *n)

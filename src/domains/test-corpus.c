@@ -217,16 +217,27 @@ static void test_metamask_blacklist(void **state)
 	json_t *black = json_object_get(cfg, "blacklist"), *v;
 	size_t i;
 	unsigned n = 0, found = 0, tech[GV_TECH_COUNT] = { 0 };
+	unsigned half_n[2] = { 0 }, half_found[2] = { 0 };
 	json_array_foreach(black, i, v) {
 		struct gv_brand_match m;
 		n++;
+		half_n[i % 2]++;
 		if (reported(idx, json_string_value(v), &m)) {
 			found++;
+			half_found[i % 2]++;
 			tech[m.technique]++;
+			if (getenv("GENEVA_VERBOSE") != NULL)
+				printf("#     %s ~ %s (%s %u)\n", json_string_value(v),
+				       m.brand, gv_domain_technique_name(m.technique),
+				       m.score);
 		}
 	}
 	printf("# MetaMask blacklist: %u / %u reported (%.2f %%)\n", found, n,
 	       100.0 * found / n);
+	/* the rules were written looking at the whole list; the halves show
+	 * how much the rate moves between two disjoint samples of it */
+	printf("#   even entries %.2f %%, odd entries %.2f %%\n",
+	       100.0 * half_found[0] / half_n[0], 100.0 * half_found[1] / half_n[1]);
 	for (unsigned t = 1; t < GV_TECH_COUNT; t++)
 		if (tech[t] > 0)
 			printf("#   %-20s %5u  %5.2f %%\n", gv_domain_technique_name(t),
@@ -262,7 +273,8 @@ static void test_benign(void **state)
 	DIR *d = opendir(path);
 	assert_non_null(d);
 	struct dirent *de;
-	unsigned n = 0, fp = 0;
+	unsigned n = 0, fp = 0, tech[GV_TECH_COUNT] = { 0 };
+	unsigned half_n[2] = { 0 }, half_fp[2] = { 0 };
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -279,11 +291,15 @@ static void test_benign(void **state)
 			struct gv_brand_match m;
 			const char *name = json_string_value(v);
 			ln++;
+			half_n[i % 2]++;
 			if (reported(idx, name, &m)) {
 				lfp++;
+				half_fp[i % 2]++;
+				tech[m.technique]++;
 				if (getenv("GENEVA_VERBOSE") != NULL)
-					printf("#     %s ~ %s (%s)\n", name, m.brand,
-					       gv_domain_technique_name(m.technique));
+					printf("#     %s ~ %s (%s %u)\n", name, m.brand,
+					       gv_domain_technique_name(m.technique),
+					       m.score);
 			}
 		}
 		printf("#   %-18s %4u / %5u reported\n", de->d_name, lfp, ln);
@@ -294,6 +310,12 @@ static void test_benign(void **state)
 	closedir(d);
 	printf("# benign against rules/brands-top100.txt: %u / %u reported (%.3f %%)\n",
 	       fp, n, 100.0 * fp / n);
+	printf("#   even entries %.3f %%, odd entries %.3f %%; per technique:",
+	       100.0 * half_fp[0] / half_n[0], 100.0 * half_fp[1] / half_n[1]);
+	for (unsigned t = 1; t < GV_TECH_COUNT; t++)
+		if (tech[t] > 0)
+			printf(" %s %u", gv_domain_technique_name(t), tech[t]);
+	printf("\n");
 	gv_brand_index_free(&idx);
 	assert_true(n > 20000);
 	/* Issue 6 asks for at most 0.1 %; measured 0.641 % (not met: see

@@ -27,10 +27,12 @@ static int setup(void **state)
 		"myetherwallet.com\n"
 		"circl.lu\n"
 		"ing.com\n"
+		"usbank.com\n"
+		"icloud.com\n"
 		"!paypal-partner.example\n"
 		"!myetherwallet.shared-host.example\n";
 	assert_int_equal(gv_brand_index_load(idx, brands, sizeof(brands) - 1, &error), 1);
-	assert_int_equal(gv_brand_index_count(idx), 5);
+	assert_int_equal(gv_brand_index_count(idx), 7);
 	gv_brand_index_build(idx);
 	return 0;
 }
@@ -99,6 +101,18 @@ static void test_typo_techniques(void **state)
 		{ "myehterwaltet.com", "myetherwallet.com", GV_TECH_NONE },
 		{ "c00cl.lu", "circl.lu", GV_TECH_NONE }, /* doubled keystroke */
 		{ "circl.bd", "circl.lu", GV_TECH_TLD_SWAP }, /* under *.bd */
+		/* a later automaton piece verified although an earlier one
+		 * ("llet" of wallet) hit first in the same label */
+		{ "wallet-myetherwallet.com", "myetherwallet.com", GV_TECH_DICTIONARY },
+		/* keywords separated by digits; a misspelled brand next to a
+		 * neutral keyword */
+		{ "paypal-login24.com", "paypal.com", GV_TECH_DICTIONARY },
+		{ "myetherwalet-app.com", "myetherwallet.com", GV_TECH_NONE },
+		/* head + common word: typos of the word part still count, and a
+		 * head that looks like the brand's (l for i) */
+		{ "usbamk.com", "usbank.com", GV_TECH_REPLACEMENT },
+		{ "lcloud.com", "icloud.com", GV_TECH_NONE },
+		{ "paypal", "paypal.com", GV_TECH_TLD_SWAP }, /* unlisted TLD */
 	};
 	run_cases(cases, GV_ARRAY_LEN(cases));
 }
@@ -114,6 +128,9 @@ static void test_homoglyphs(void **state)
 		{ "p\xd0\xb0ypal.com", "paypal.com", GV_TECH_IDN_HOMOGLYPH }, /* Cyrillic а */
 		{ "P\xc3\xa0YPAL.com", "paypal.com", GV_TECH_IDN_HOMOGLYPH }, /* à, uppercase */
 		{ "xn--80ak6aa92e.com", NULL, GV_TECH_NONE }, /* all-Cyrillic "apple": no brand */
+		/* open e: Cyrillic є, Greek ε */
+		{ "my\xd1\x94th\xd1\x94rwallet.com", "myetherwallet.com", GV_TECH_IDN_HOMOGLYPH },
+		{ "myeth\xce\xb5rwall\xce\xb5t.com", "myetherwallet.com", GV_TECH_IDN_HOMOGLYPH },
 	};
 	run_cases(cases, GV_ARRAY_LEN(cases));
 }
@@ -135,6 +152,15 @@ static void test_not_reported(void **state)
 		{ "king.com", NULL, GV_TECH_NONE },
 		{ "cizxl.lu", NULL, GV_TECH_NONE },		/* 2 edits, not doubled */
 		{ "github.io", NULL, GV_TECH_NONE },		/* a public suffix */
+		{ "microsoft", NULL, GV_TECH_NONE },		/* a delegated TLD */
+		/* another head before the brand's common word */
+		{ "isbank.com.tr", NULL, GV_TECH_NONE },
+		{ "sbank.ru", NULL, GV_TECH_NONE },
+		{ "hicloud.com", NULL, GV_TECH_NONE },
+		{ "cloud.com", NULL, GV_TECH_NONE },
+		/* neutral keywords alone next to a short brand */
+		{ "paypalapp.com", NULL, GV_TECH_NONE },
+		{ "paypal-online.com", NULL, GV_TECH_NONE },
 	};
 	run_cases(cases, GV_ARRAY_LEN(cases));
 }
