@@ -224,6 +224,7 @@ int gv_brand_index_add(struct gv_brand_index *idx, const char *domain,
 	b->key_len = (size_t)klen;
 	b->max_gap = max_gap_for(b->key_len);
 	b->k_ac = k_ac_for(b->key_len);
+	b->core = 0;
 	b->head = 0;
 	for (unsigned h = 1; h <= 2 && h + 4 <= b->key_len && b->head == 0; h++)
 		for (size_t w = 0; gv_common_words[w] != NULL; w++)
@@ -291,7 +292,7 @@ int gv_brand_index_allow(struct gv_brand_index *idx, const char *domain,
 
 size_t gv_brand_index_count(const struct gv_brand_index *idx)
 {
-	return idx->n_brands;
+	return idx->n_brands - idx->n_cores;
 }
 
 /* One line: "brand.com [owned ...]" or "!allowed.example". */

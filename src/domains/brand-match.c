@@ -47,10 +47,51 @@ static void gap_insert(struct gv_brand_index *idx, uint64_t h, uint32_t brand,
 	idx->bloom[bit / 64] |= 1ULL << (bit % 64);
 }
 
+/* A brand whose key starts with a neutral keyword followed by a distinctive
+ * rest (my + etherwallet, at least GV_DISTINCT_BRAND letters) is indexed by
+ * that rest too: phishers drop the generic head (etherwallet.com,
+ * youretherwallet.com). Core entries go after the brands and report the
+ * brand they come from. */
+static void add_cores(struct gv_brand_index *idx)
+{
+	size_t n = idx->n_brands;
+	char kw[GV_KEY_MAX];
+	for (size_t b = 0; b < n; b++)
+		for (size_t i = 0; gv_neutral_keywords[i] != NULL; i++) {
+			int kl = gv_domain_key(gv_neutral_keywords[i],
+					       strlen(gv_neutral_keywords[i]), kw, sizeof(kw));
+			const struct brand *br = &idx->brands[b];
+			if (kl <= 0 || br->key_len < (size_t)kl + GV_DISTINCT_BRAND ||
+			    memcmp(br->key, kw, (size_t)kl) != 0)
+				continue;
+			if (idx->n_brands == idx->cap_brands) {
+				idx->cap_brands *= 2;
+				idx->brands = gv_realloc(idx->brands,
+					gv_mul_size(idx->cap_brands, sizeof(*idx->brands)));
+				br = &idx->brands[b];
+			}
+			struct brand *c = &idx->brands[idx->n_brands++];
+			*c = (struct brand){
+				.domain = gv_strdup(br->domain),
+				.registrable = gv_strdup(br->registrable),
+				.name = gv_strdup(br->name),
+				.suffix = gv_strdup(br->suffix),
+				.key = gv_strndup(br->key + kl, br->key_len - (size_t)kl),
+				.key_len = br->key_len - (size_t)kl,
+				.max_gap = br->max_gap,
+				.core = (unsigned)kl,
+			};
+			c->k_ac = c->key_len >= GV_LONG_BRAND ? 1 : 0;
+			idx->n_cores++;
+			break;
+		}
+}
+
 void gv_brand_index_build(struct gv_brand_index *idx)
 {
 	if (idx->built)
 		return;
+	add_cores(idx);
 	size_t entries = 0;
 	for (size_t b = 0; b < idx->n_brands; b++)
 		entries += 3 * (idx->brands[b].key_len + 1);
@@ -130,10 +171,8 @@ struct query {
 	size_t n_labels;
 	struct cand c[GV_DOMAINS_DEFAULT_CANDIDATES];
 	size_t n_cands, max_cands;
-	/* (brand, label) pairs the automaton verified, << 1, | 1 when the
-	 * whole label matched */
-	uint32_t tried[64];
-	size_t n_tried, last_tried;
+	uint32_t tried[64]; /* (brand, label) pairs whose whole label was checked */
+	size_t n_tried;
 };
 
 static bool cand_seen(const struct query *q, uint32_t brand, enum cand_kind kind,
@@ -206,29 +245,16 @@ static size_t label_of(const struct query *q, size_t pos)
 	return l;
 }
 
-/* First automaton hit of (brand, label)? Records it; *whole_r tells
- * whether an earlier hit matched the whole label (nothing left to find). */
-static bool first_hit(struct query *q, uint32_t brand, size_t label, bool *whole_r)
+/* First automaton hit of (brand, label)? Records it. */
+static bool first_hit(struct query *q, uint32_t brand, size_t label)
 {
 	uint32_t key = brand << 7 | (uint32_t)label;
 	for (size_t i = 0; i < q->n_tried; i++)
-		if ((q->tried[i] >> 1) == key) {
-			*whole_r = q->tried[i] & 1;
+		if (q->tried[i] == key)
 			return false;
-		}
-	*whole_r = false;
-	q->last_tried = SIZE_MAX; /* table full: checked again next time */
-	if (q->n_tried < GV_ARRAY_LEN(q->tried)) {
-		q->last_tried = q->n_tried;
-		q->tried[q->n_tried++] = key << 1;
-	}
+	if (q->n_tried < GV_ARRAY_LEN(q->tried))
+		q->tried[q->n_tried++] = key;
 	return true;
-}
-
-static void mark_whole(struct query *q)
-{
-	if (q->last_tried != SIZE_MAX)
-		q->tried[q->last_tried] |= 1;
 }
 
 static bool sub_seen(const struct query *q, uint32_t brand, size_t ws, size_t we)
@@ -291,12 +317,12 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 	const struct brand *br = &q->idx->brands[b];
 	size_t l = label_of(q, end - 1), m = br->key_len;
 	size_t ls = q->ls[l], le = q->le[l], llen = le - ls;
-	bool whole, first = first_hit(q, b, l, &whole);
-	if (whole)
-		return true;
+	bool first = first_hit(q, b, l);
 	/* the whole label once per (brand, label); the token and the place
 	 * the piece implies at every hit: an earlier piece of the brand may
-	 * hit elsewhere in the label (the "llet" of wallet-myetherwallet) */
+	 * hit elsewhere in the label (the "llet" of wallet-myetherwallet),
+	 * and a label within k edits may also hold the brand intact next to
+	 * a keyword (wwwmyetherwallet), which scores on its own */
 	if (first && (llen > m ? llen - m : m - llen) <= br->k_ac) {
 		unsigned d = gv_osa_distance(br->key, m, q->text + ls, llen, br->k_ac);
 		/* four edits only with the brand's first and last two letters
@@ -305,10 +331,8 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 			       memcmp(q->text + le - 2, br->key + m - 2, 2) != 0))
 			d = 5;
 		if (d <= br->k_ac) {
-			mark_whole(q);
 			cand_add(q, (struct cand){ .brand = b, .kind = CAND_WHOLE,
 				.dist = d, .label = l });
-			return true;
 		}
 	}
 	/* the hyphen-separated token holding the hit, as a whole
@@ -535,11 +559,24 @@ static unsigned score_whole(const struct query *q, const struct cand *c,
 	size_t alen = q->ae[l] - q->al[l];
 	bool idn = alen >= 4 && memcmp(al, "xn--", 4) == 0;
 
+	if (br->core > 0) {
+		/* the brand without its generic head: one edit at most */
+		if (c->dist > 1)
+			return 0;
+		*t_r = l + 1 < q->n_labels ? GV_TECH_BRAND_IN_SUBDOMAIN : GV_TECH_OMISSION;
+		return (l + 1 < q->n_labels ? 75 : 80) - 10 * c->dist;
+	}
 	if (l + 1 < q->n_labels) {
 		if (c->dist > 0 && br->key_len < 6)
 			return 0;
 		*t_r = GV_TECH_BRAND_IN_SUBDOMAIN;
-		return 85 - 10 * c->dist;
+		/* followed by the brand's own suffix (myetherwalet.com.host.net):
+		 * the name spells the brand's domain to the left of the real one */
+		size_t sl = strcspn(br->suffix, ".");
+		bool spelled = q->ae[l + 1] - q->al[l + 1] == sl &&
+			       memcmp(n->ascii + q->al[l + 1], br->suffix, sl) == 0;
+		unsigned s = 85 - 10 * c->dist + (spelled && c->dist > 0 ? 10 : 0);
+		return s > 85 ? 85 : s;
 	}
 	if (c->dist == 0) {
 		if (strlen(br->name) == alen && memcmp(br->name, al, alen) == 0) {
@@ -581,7 +618,7 @@ static int pick_best(const struct query *q, struct gv_brand_match *m_r)
 			s = score_sub(q, c, br, &t);
 		} else if (c->kind == CAND_DOT) {
 			t = GV_TECH_SUBDOMAIN;
-			s = 85;
+			s = br->core > 0 ? 0 : 85;
 		} else {
 			s = score_whole(q, c, br, &t);
 		}

@@ -88,6 +88,9 @@ struct brand {
 	/* > 0 when the key is a head of this many (1-2) letters and a common
 	 * word (us + bank, i + cloud): its identity is the head alone */
 	unsigned head;
+	/* > 0 for a core entry: the brand's key without a leading neutral
+	 * keyword of this many bytes (my + etherwallet); see add_cores() */
+	unsigned core;
 };
 
 struct gap_entry {
@@ -105,6 +108,7 @@ struct gv_brand_index {
 	struct gv_domains_limits limits;
 	struct brand *brands;
 	size_t n_brands, cap_brands;
+	size_t n_cores; /* core entries at the end of brands[] */
 	struct strset owned;	 /* registrable domains never reported */
 	struct strset owned_any; /* label parts owned under every suffix */
 	struct strset allowed;	 /* allow-listed names (and names under them) */

@@ -223,7 +223,9 @@ static int icu_key(const char *utf8, size_t len, char *out, size_t out_size)
 
 /* TR39 keeps multi-letter lookalikes apart from the letter they imitate
  * ("rn" is the skeleton of "m"; "vv" and "w" differ). Typosquatters use
- * both, so keys fold them to one letter: "rn" -> "m", "vv" -> "w". This
+ * both, so keys fold them to one letter: "rn" -> "m", "vv" -> "w"; "nn"
+ * -> "m" too (nnyetherwallet), a looser likeness that costs nothing on the
+ * benign lists (docs/domains.md). This
  * also keeps a key no longer than its label for ASCII. 'q' passes for 'g'
  * in most fonts (dnstwist's glyph table has it) and is rare in names, so
  * it folds to 'g'. */
@@ -231,7 +233,7 @@ static int fold_multi(char *s, int n)
 {
 	int o = 0;
 	for (int i = 0; i < n; i++) {
-		if (i + 1 < n && s[i] == 'r' && s[i + 1] == 'n') {
+		if (i + 1 < n && (s[i] == 'r' || s[i] == 'n') && s[i + 1] == 'n') {
 			s[o++] = 'm';
 			i++;
 		} else if (i + 1 < n && s[i] == 'v' && s[i + 1] == 'v') {

@@ -34,6 +34,7 @@ static int setup(void **state)
 	assert_int_equal(gv_brand_index_load(idx, brands, sizeof(brands) - 1, &error), 1);
 	assert_int_equal(gv_brand_index_count(idx), 7);
 	gv_brand_index_build(idx);
+	assert_int_equal(gv_brand_index_count(idx), 7); /* core entries not counted */
 	return 0;
 }
 
@@ -113,6 +114,12 @@ static void test_typo_techniques(void **state)
 		{ "usbamk.com", "usbank.com", GV_TECH_REPLACEMENT },
 		{ "lcloud.com", "icloud.com", GV_TECH_NONE },
 		{ "paypal", "paypal.com", GV_TECH_TLD_SWAP }, /* unlisted TLD */
+		/* the brand without its generic head "my" */
+		{ "etherwallet.net", "myetherwallet.com", GV_TECH_OMISSION },
+		{ "youretherwallet.io", "myetherwallet.com", GV_TECH_BRAND_IN_LABEL },
+		/* a misspelled brand followed by its suffix in a subdomain */
+		{ "myetherrwaliet.com.cp-19.hosting.example", "myetherwallet.com",
+		  GV_TECH_BRAND_IN_SUBDOMAIN },
 	};
 	run_cases(cases, GV_ARRAY_LEN(cases));
 }
@@ -123,6 +130,7 @@ static void test_homoglyphs(void **state)
 	static const struct tcase cases[] = {
 		{ "paypa1.com", "paypal.com", GV_TECH_HOMOGLYPH },
 		{ "rnicrosoft.com", "microsoft.com", GV_TECH_HOMOGLYPH },
+		{ "nnicrosoft.com", "microsoft.com", GV_TECH_HOMOGLYPH },
 		{ "micros0ft-support.com", "microsoft.com", GV_TECH_DICTIONARY },
 		{ "xn--pypal-4ve.com", "paypal.com", GV_TECH_IDN_HOMOGLYPH },
 		{ "p\xd0\xb0ypal.com", "paypal.com", GV_TECH_IDN_HOMOGLYPH }, /* Cyrillic а */
