@@ -43,11 +43,13 @@ struct gv_domains_limits {
 	size_t max_permutations; /* names from one permute call; 0 = 200000 */
 	size_t max_candidates;	 /* brands verified per match call; 0 = 64 */
 	/* Matches scoring below this are not reported (0 = 70). The default
-	 * leaves out a brand next to arbitrary words in a label
-	 * (cloudflarestatus.com: 60) and a brand inside a subdomain label
-	 * (55); a brand next to a phishing keyword (85), typos (75-90),
-	 * homoglyphs (95), TLD swaps (75) and the brand as a whole subdomain
-	 * label (85) are reported. */
+	 * leaves out a brand of fewer than 8 letters next to arbitrary words
+	 * or neutral keywords in a label (googleapps.com: 60), another head
+	 * before a head + word brand's word (isbank.com for usbank: 60) and
+	 * a distant brand inside a subdomain label (55); a brand next to a
+	 * strong phishing keyword (85), a long brand next to any word (70),
+	 * typos (75-90), homoglyphs (95), TLD swaps (75) and the brand as a
+	 * whole subdomain label (85) are reported. */
 	unsigned min_score;
 };
 
