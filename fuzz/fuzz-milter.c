@@ -1,16 +1,25 @@
 /* libFuzzer target: the milter's own text handling (SMTP address
  * arguments, header reassembly under a size cap, log values and reply
- * text). The milter protocol itself is parsed by libmilter. */
+ * text), the frames between the worker and its scanner processes, and the
+ * crash digest. The milter protocol itself is parsed by libmilter. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "milter/milter.h"
+#include "milter/milter-private.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct gv_milter_frame f;
+	if (gv_milter_frame_parse(data, size, 64, 1 << 20, &f) == 1) {
+		for (size_t i = 0; i < f.n; i++)
+			gv_assert(strlen(f.field[i]) <= f.len[i]);
+		f.data = NULL; /* the fuzzer's buffer */
+		gv_milter_frame_free(&f);
+	}
+	(void)gv_milter_digest(data, size, NULL, 1);
 	if (size < 2)
 		return 0;
 	/* first byte: buffer cap; rest: "name\0value" */

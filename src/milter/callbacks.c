@@ -394,13 +394,23 @@ static sfsistat scan_and_decide(SMFICTX *ctx, struct session *s, struct outcome 
 		.data = s->msg.data, .len = s->msg.len,
 	};
 	struct gv_milter_verdict v;
-	enum gv_milter_scan_rc sr = gv_milter_scan(state, s->gen, &job, s->pool, &v,
-						   &o->crashes);
+	/* a scanner lost under this message: retry once on another one,
+	 * unless the message has killed GV_MILTER_CRASH_LIMIT scanners by now
+	 * (counting its earlier SMTP attempts): then it is quarantined */
+	enum gv_milter_scan_rc sr;
 	unsigned total = 0;
-	if (o->crashes)
-		total = gv_milter_crash_note(state, gv_milter_digest(s->msg.data, s->msg.len,
-								     s->from, state->crash_seed),
-					     o->crashes);
+	uint64_t digest = 0;
+	for (;;) {
+		sr = gv_milter_scan(state, s->gen, &job, s->pool, &v);
+		if (sr != GV_MILTER_SCAN_CRASHED)
+			break;
+		if (o->crashes++ == 0)
+			digest = gv_milter_digest(s->msg.data, s->msg.len, s->from,
+						  state->crash_seed);
+		total = gv_milter_crash_note(state, digest, 1);
+		if (o->crashes >= 2 || total >= GV_MILTER_CRASH_LIMIT)
+			break;
+	}
 	switch (sr) {
 	case GV_MILTER_SCAN_OK:
 		return decide(ctx, s, o, &v, qid);
@@ -408,8 +418,9 @@ static sfsistat scan_and_decide(SMFICTX *ctx, struct session *s, struct outcome 
 		gv_log(GV_LOG_ERROR, "event=scan_error qid=%s error=%s", qid,
 		       gv_milter_logval(s->pool, v.error, 300));
 		return failure(ctx, s, o, "scan error");
-	case GV_MILTER_SCAN_OVERLOAD:
-		return failure(ctx, s, o, "overloaded: no free scanner");
+	case GV_MILTER_SCAN_OVERLOAD: /* after a crash: no other scanner in time */
+		return failure(ctx, s, o, o->crashes ? "scanner crashed"
+					   : "overloaded: no free scanner");
 	case GV_MILTER_SCAN_CRASHED:
 	default:
 		if (total >= GV_MILTER_CRASH_LIMIT) {

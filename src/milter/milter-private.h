@@ -144,18 +144,18 @@ enum gv_milter_scan_rc {
 	GV_MILTER_SCAN_OK = 1,
 	GV_MILTER_SCAN_ERROR,    /* the scanner answered with an error */
 	GV_MILTER_SCAN_OVERLOAD, /* no scanner free within queue_timeout_ms */
-	GV_MILTER_SCAN_CRASHED,  /* the scanner died on it, and again on the retry */
+	GV_MILTER_SCAN_CRASHED,  /* the scanner died on it (or hung past twice
+				  * the time budget and was killed) */
 };
-/* Scans job on a scanner of gen. A scanner that dies (or overruns the
- * time budget twice over, then it is killed) while scanning costs only
- * this message: it is retried once on another scanner. *crashes_r counts
- * the scanner deaths this message caused. */
+/* Scans job on a free scanner of gen (waiting up to queue_timeout_ms). A
+ * scanner lost under the message affects only this call: its slot is
+ * marked dead and the pool thread starts a new one. The caller decides
+ * about a retry (callbacks.c: once, and not for a known poison message). */
 enum gv_milter_scan_rc gv_milter_scan(struct gv_milter_state *st,
 				      struct gv_milter_gen *gen,
 				      const struct gv_milter_job *job,
 				      struct gv_pool *pool,
-				      struct gv_milter_verdict *v,
-				      unsigned *crashes_r);
+				      struct gv_milter_verdict *v);
 
 /* ---- messages that keep killing scanners (crash.c) ---- */
 /* How many scanner deaths one message (by digest) may cause, over all its

@@ -372,60 +372,53 @@ enum gv_milter_scan_rc gv_milter_scan(struct gv_milter_state *st,
 				      struct gv_milter_gen *g,
 				      const struct gv_milter_job *job,
 				      struct gv_pool *pool,
-				      struct gv_milter_verdict *v,
-				      unsigned *crashes_r)
+				      struct gv_milter_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
-	*crashes_r = 0;
 	/* a scan that takes twice the engine's own time budget (plus slack
 	 * for a slow machine) is a hang: the scanner is killed */
 	uint64_t limit = g->time_budget_ms * 2 + 10000;
 	int timeout_ms = limit > 600000 ? 600000 : (int)limit;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct timespec until;
-		deadline(&until, g->cfg->queue_timeout_ms);
-		size_t i;
-		pid_t pid;
-		if (acquire(st, g, &until, &i, &pid) == 0)
-			return attempt ? GV_MILTER_SCAN_CRASHED : GV_MILTER_SCAN_OVERLOAD;
-		/* BUSY: only this thread closes its fd */
-		struct gv_milter_scanner *sc = &g->sc[i];
-		struct gv_milter_frame f;
-		const char *why;
-		if (exchange(sc->fd, job, timeout_ms, &f, &why) == 1) {
-			bool ok = strcmp(f.field[0], "ok") == 0;
-			if (ok) {
-				gv_action_parse(f.field[GV_REP_ACTION], &v->action);
-				uint64_t sc_abs = 0;
-				const char *sv = f.field[GV_REP_SCORE];
-				bool neg = *sv == '-';
-				gv_parse_u64(sv + neg, 1000000, &sc_abs);
-				v->score = neg ? -(int)sc_abs : (int)sc_abs;
-				v->partial = f.field[GV_REP_PARTIAL][0] == '1';
-				v->reasons = gv_pstrdup(pool, f.field[GV_REP_REASONS]);
-				v->reject_reasons = gv_pstrdup(pool, f.field[GV_REP_REJECT_REASONS]);
-				v->json = f.len[GV_REP_JSON]
-						  ? gv_pstrdup(pool, f.field[GV_REP_JSON]) : NULL;
-			} else {
-				v->error = gv_pstrdup(pool, f.n > 1 ? f.field[1] : "scan failed");
-			}
-			gv_milter_frame_free(&f);
-			pthread_mutex_lock(&st->lock);
-			sc->state = GV_SC_FREE;
-			pthread_cond_broadcast(&st->freed);
-			pthread_mutex_unlock(&st->lock);
-			return ok ? GV_MILTER_SCAN_OK : GV_MILTER_SCAN_ERROR;
-		}
+	struct timespec until;
+	deadline(&until, g->cfg->queue_timeout_ms);
+	size_t i;
+	pid_t pid;
+	if (acquire(st, g, &until, &i, &pid) == 0)
+		return GV_MILTER_SCAN_OVERLOAD;
+	/* BUSY: only this thread closes its fd */
+	struct gv_milter_scanner *sc = &g->sc[i];
+	struct gv_milter_frame f;
+	const char *why;
+	if (exchange(sc->fd, job, timeout_ms, &f, &why) < 0) {
 		pthread_mutex_lock(&st->lock);
 		slot_kill(sc);
 		pthread_mutex_unlock(&st->lock);
 		wake_pool(st);
-		(*crashes_r)++;
 		gv_log(GV_LOG_ERROR, "event=scanner_lost qid=%s generation=%u slot=%zu pid=%ld"
-		       " reason=\"%s\" attempt=%d", job->qid, g->id, i, (long)pid, why,
-		       attempt + 1);
+		       " reason=\"%s\"", job->qid, g->id, i, (long)pid, why);
+		return GV_MILTER_SCAN_CRASHED;
 	}
-	return GV_MILTER_SCAN_CRASHED;
+	bool ok = strcmp(f.field[0], "ok") == 0;
+	if (ok) {
+		gv_action_parse(f.field[GV_REP_ACTION], &v->action);
+		uint64_t abs_score = 0;
+		const char *sv = f.field[GV_REP_SCORE];
+		bool neg = *sv == '-';
+		gv_parse_u64(sv + neg, 1000000, &abs_score);
+		v->score = neg ? -(int)abs_score : (int)abs_score;
+		v->partial = f.field[GV_REP_PARTIAL][0] == '1';
+		v->reasons = gv_pstrdup(pool, f.field[GV_REP_REASONS]);
+		v->reject_reasons = gv_pstrdup(pool, f.field[GV_REP_REJECT_REASONS]);
+		v->json = f.len[GV_REP_JSON] ? gv_pstrdup(pool, f.field[GV_REP_JSON]) : NULL;
+	} else {
+		v->error = gv_pstrdup(pool, f.n > 1 ? f.field[1] : "scan failed");
+	}
+	gv_milter_frame_free(&f);
+	pthread_mutex_lock(&st->lock);
+	sc->state = GV_SC_FREE;
+	pthread_cond_broadcast(&st->freed);
+	pthread_mutex_unlock(&st->lock);
+	return ok ? GV_MILTER_SCAN_OK : GV_MILTER_SCAN_ERROR;
 }
 
 /* ---- the pool thread ---- */
