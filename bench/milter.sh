@@ -10,7 +10,8 @@
 #
 # usage: bench/milter.sh [GENEVA_BINARY]   env: CONC (50), TOTAL (2000),
 #        RATE (100), ROUNDS (3), SET (typical = easy-ham corpus | phishing =
-#        phishing_pot)
+#        phishing_pot), SOCK (unix = a unix socket, the fast setup; inet =
+#        TCP on loopback)
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 GENEVA=$(readlink -f "${1:-$SRC/build/src/cli/geneva}")
@@ -19,6 +20,7 @@ CONC=${CONC:-50}
 TOTAL=${TOTAL:-2000}
 SET=${SET:-typical}
 RATE=${RATE:-100}
+SOCK=${SOCK:-unix}
 ROUNDS=${ROUNDS:-3}
 command -v postfix >/dev/null || { echo "postfix not installed (scripts/deps.sh --full)"; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "needs root (postfix)"; exit 2; }
@@ -37,7 +39,8 @@ phishing) src="$SHARED/corpora/email/phishing_pot_sample" ;;
 *) echo "SET must be typical or phishing"; exit 2 ;;
 esac
 ls "$src" | head -400 | while read -r f; do cp "$src/$f" "$T/msgs/$f.eml"; done
-{ cat "$SRC/config/geneva.yaml"; printf 'quarantine:\n  dir: %s/quarantine\n  sendmail: %s/sendmail\n' "$T" "$T"; } > "$T/geneva.yaml"
+{ cat "$SRC/config/geneva.yaml"; printf 'quarantine:\n  dir: %s/quarantine\n  sendmail: %s/sendmail\n' "$T" "$T"
+  printf 'milter:\n  socket_group: postfix\n'; } > "$T/geneva.yaml"
 chmod 644 "$T/geneva.yaml"
 
 # Two Postfix instances run side by side (one without, one with the milter)
@@ -47,14 +50,19 @@ chmod 644 "$T/geneva.yaml"
 MILTER_PORT=$(free_port)
 PORT_A=$(free_port)
 PORT_M=$(free_port)
+case "$SOCK" in
+unix) PF_MILTER="unix:$T/milter.sock" GV_SOCK="unix:$T/milter.sock" ;;
+inet) PF_MILTER="inet:127.0.0.1:$MILTER_PORT" GV_SOCK="inet:$MILTER_PORT@127.0.0.1" ;;
+*) echo "SOCK must be unix or inet"; exit 2 ;;
+esac
 pf_setup "$T/a" "$PORT_A" ""
 PF_A=$PF
-pf_setup "$T/m" "$PORT_M" "inet:127.0.0.1:$MILTER_PORT"
+pf_setup "$T/m" "$PORT_M" "$PF_MILTER"
 PF_M=$PF
 PF=$PF_A; pf_start
 PF=$PF_M; pf_start
 cleanup() { gv_stop; PF=$PF_A; pf_stop; PF=$PF_M; pf_stop; rm -rf "$T"; }
-gv_start "$T/geneva.yaml" "inet:$MILTER_PORT@127.0.0.1"
+gv_start "$T/geneva.yaml" "$GV_SOCK"
 LOAD="$SRC/bench/milter_load.py"
 python3 "$LOAD" "$PORT_A" "$CONC" 200 "$T/msgs" > /dev/null # warm-up
 python3 "$LOAD" "$PORT_M" "$CONC" 200 "$T/msgs" > /dev/null
@@ -70,9 +78,9 @@ done
 grep -o ' ms=[0-9.]*$' "$T/milter.log" | cut -d= -f2 | sort -n > "$T/ms.txt"
 cp "$T/milter.log" /tmp/gv-bench-milter.log
 
-python3 - "$T" "$ROUNDS" "$CONC" "$SET" "$RATE" <<'PY'
+python3 - "$T" "$ROUNDS" "$CONC" "$SET" "$RATE" "$SOCK" <<'PY'
 import json, statistics, sys
-t, rounds, conc, set_, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+t, rounds, conc, set_, rate, sock = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 def load(name):
     return [json.load(open("%s/%s-%d.json" % (t, name, r))) for r in range(1, rounds + 1)]
 def med(runs, k):
@@ -81,8 +89,8 @@ A, M, AP, MP = load("alone"), load("milter"), load("alone-paced"), load("milter-
 keys = (("msgs_per_s", "messages/s"), ("eod_p50_ms", "end-of-data p50 (ms)"),
         ("eod_p99_ms", "end-of-data p99 (ms)"), ("txn_p50_ms", "transaction p50 (ms)"),
         ("txn_p99_ms", "transaction p99 (ms)"))
-print("geneva milter bench: set=%s, %s concurrent SMTP sessions, %d interleaved rounds, medians"
-      % (set_, conc, rounds))
+print("geneva milter bench: set=%s, %s concurrent SMTP sessions, %d interleaved rounds, medians, milter socket %s"
+      % (set_, conc, rounds, sock))
 print("saturation (%d messages per round)      postfix alone  postfix+milter" % A[0]["messages"])
 for k, label in keys:
     print("  %-36s %14s %14s" % (label, med(A, k), med(M, k)))
@@ -100,8 +108,8 @@ print("  added end-of-data latency (paced, medians): p50 %+.1f ms, p99 %+.1f ms 
 ms = [float(x) for x in open(t + "/ms.txt")]
 print("inside the milter (end of message -> answer, all messages): p50 %.2f ms, p99 %.2f ms" %
       (ms[len(ms) // 2], ms[min(len(ms) - 1, len(ms) * 99 // 100)]))
-print("milter CPU per message (supervisor + worker, all threads): %.2f ms saturated, %.2f ms paced" %
+print("milter CPU per message (supervisor + worker + scanners, all threads): %.2f ms saturated, %.2f ms paced" %
       (med(M, "milter_cpu_ms_per_msg"), med(MP, "milter_cpu_ms_per_msg")))
-print("milter RSS (supervisor + worker) with %s sessions open: %.1f MiB (max over rounds)" %
-      (conc, max(x["rss_at_conc_kb"] for x in M) / 1024))
+print("milter RSS (supervisor + worker + scanners) with %s sessions open: %.1f MiB summed RSS, %.1f MiB PSS (max over rounds)" %
+      (conc, max(x["rss_at_conc_kb"] for x in M) / 1024, max(x.get("pss_at_conc_kb", 0) for x in M) / 1024))
 PY

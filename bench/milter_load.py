@@ -36,15 +36,27 @@ def load_msgs(d):
     return out
 
 
+def tree(pid):
+    """pid and all its descendants (children of every thread: the milter's
+    scanner processes are started by its pool thread)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for tid in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, tid)) as f:
+                    todo += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
 def rss_kb(pid):
+    """RSS summed over the process tree (shared pages counted in each
+    process: an upper bound)."""
     total = 0
-    pids = [pid]
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            pids += [int(x) for x in f.read().split()]
-    except OSError:
-        pass
-    for p in pids:
+    for p in tree(pid):
         try:
             with open("/proc/%d/status" % p) as f:
                 for line in f:
@@ -55,16 +67,25 @@ def rss_kb(pid):
     return total
 
 
+def pss_kb(pid):
+    """PSS summed over the process tree (shared pages split between the
+    processes sharing them)."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
 def cpu_s(pid):
-    """user+system CPU seconds of pid and its children (threads included)."""
+    """user+system CPU seconds of pid and its descendants (threads included)."""
     total = 0.0
-    pids = [pid]
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            pids += [int(x) for x in f.read().split()]
-    except OSError:
-        pass
-    for p in pids:
+    for p in tree(pid):
         try:
             with open("/proc/%d/stat" % p) as f:
                 v = f.read().rsplit(")", 1)[1].split()
@@ -83,7 +104,7 @@ def main():
     state = {"next": 0}
     start = {"t": time.perf_counter() + 0.5}
     eod, whole, codes = [], [], {}
-    peak = {"rss": 0, "sessions_rss": 0}
+    peak = {"rss": 0, "sessions_rss": 0, "sessions_pss": 0}
     stop = threading.Event()
     active = {"n": 0}
 
@@ -138,6 +159,7 @@ def main():
             peak["rss"] = max(peak["rss"], r)
             if active["n"] >= conc:
                 peak["sessions_rss"] = max(peak["sessions_rss"], r)
+                peak["sessions_pss"] = max(peak["sessions_pss"], pss_kb(pid))
             time.sleep(0.05)
 
     cpu0 = cpu_s(pid) if pid else 0.0
@@ -166,6 +188,7 @@ def main():
         "codes": {str(k): v for k, v in sorted(codes.items())},
         "milter_cpu_ms_per_msg": round(cpu * 1000 / max(1, len(eod)), 3),
         "rss_peak_kb": peak["rss"], "rss_at_conc_kb": peak["sessions_rss"],
+        "pss_at_conc_kb": peak["sessions_pss"],
     }))
 
 

@@ -77,7 +77,20 @@ static struct session *session_of(SMFICTX *ctx)
 	return s;
 }
 
-#define NOREPLY_STEPS (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+/* Steps without a round trip. Always: headers, end of headers and body
+ * chunks (every decision is taken at end of message; Postfix sends those
+ * in one buffered burst). On a unix socket also HELO, MAIL, RCPT, DATA
+ * and unknown commands (DATA and unknown ones are not even sent), so the
+ * only per-message round trip left is the end of message. Not on TCP:
+ * there Postfix's next small write after a step it does not wait for
+ * stalls on Nagle's algorithm against our delayed ACK (measured: +44 ms
+ * per message, bench/milter.sh), and libmilter gives us no socket to set
+ * TCP_QUICKACK on. The connect step keeps its reply everywhere: that is
+ * where max_sessions is enforced, once per SMTP session. */
+#define NOREPLY_TCP (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+#define NOREPLY_UNIX (NOREPLY_TCP | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
+		      SMFIP_NR_DATA | SMFIP_NR_UNKN)
+#define NOREPLY_ALL (NOREPLY_UNIX | SMFIP_NR_CONN)
 
 /* Continue, or "no reply" when the MTA agreed not to wait for one. */
 static sfsistat cont(const struct session *s, unsigned long step)
@@ -94,16 +107,14 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f3;
 	struct session *s = session_of(ctx);
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
-	/* headers verbatim; no round trip per header or body chunk (every
-	 * decision is taken at end of message; Postfix sends those in one
-	 * buffered burst). Every other event keeps its reply on purpose:
-	 * asking for no reply to HELO/MAIL/RCPT, or for no DATA event, makes
-	 * Postfix's next small write wait on Nagle's algorithm against our
-	 * delayed ACK (measured: +44 ms per message, bench/milter.sh). */
-	*pf1 = f1 & (SMFIP_HDR_LEADSPC | NOREPLY_STEPS);
+	/* headers verbatim; steps without replies (see NOREPLY_*) */
+	unsigned long want = SMFIP_HDR_LEADSPC |
+			     (state->unix_socket ? NOREPLY_UNIX | SMFIP_NODATA | SMFIP_NOUNKNOWN
+						 : NOREPLY_TCP);
+	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
 	s->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-	s->noreply = *pf1 & NOREPLY_STEPS;
+	s->noreply = *pf1 & NOREPLY_ALL;
 	return SMFIS_CONTINUE;
 }
 

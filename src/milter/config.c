@@ -9,7 +9,7 @@
 #include "milter/milter.h"
 
 struct y_milter {
-	char *socket, *user, *pidfile;
+	char *socket, *socket_group, *user, *pidfile;
 	unsigned scanners, max_sessions, queue_timeout_ms, timeout_s,
 		shutdown_grace_s;
 	uint64_t max_message_bytes;
@@ -24,7 +24,7 @@ struct y_root {
 					   struct y_milter, k, min, 4000)
 #define UINT(k) CYAML_FIELD_UINT(#k, CYAML_FLAG_OPTIONAL, struct y_milter, k)
 static const cyaml_schema_field_t milter_fields[] = {
-	STR(socket, 1), STR(user, 1), STR(pidfile, 1),
+	STR(socket, 1), STR(socket_group, 1), STR(user, 1), STR(pidfile, 1),
 	UINT(scanners), UINT(max_sessions), UINT(queue_timeout_ms),
 	UINT(timeout_s), UINT(shutdown_grace_s), UINT(max_message_bytes),
 	STR(oversize_action, 1), STR(failure_mode, 1), STR(quarantine_mode, 1),
@@ -63,6 +63,7 @@ static int convert(struct gv_milter_config *c, const struct y_milter *m,
 {
 	c->socket = gv_strdup(m && m->socket ? m->socket : "inet:8891@127.0.0.1");
 	c->user = m && m->user ? gv_strdup(m->user) : NULL;
+	c->socket_group = m && m->socket_group ? gv_strdup(m->socket_group) : NULL;
 	c->pidfile = gv_strdup(m && m->pidfile ? m->pidfile : "/run/geneva-milter.pid");
 	c->subject_prefix = gv_strdup(m && m->subject_prefix ? m->subject_prefix : "");
 	c->scanners = m ? m->scanners : 0;
@@ -138,6 +139,7 @@ void gv_milter_config_free(struct gv_milter_config **cfg)
 		return;
 	gv_free(c->socket);
 	gv_free(c->user);
+	gv_free(c->socket_group);
 	gv_free(c->pidfile);
 	gv_free(c->subject_prefix);
 	gv_free(c);

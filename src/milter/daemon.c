@@ -43,6 +43,7 @@ struct run {
 	const char *socket;   /* effective socket spec */
 	struct passwd pw;     /* user to run as (valid when drop) */
 	bool drop;
+	gid_t socket_gid;     /* (gid_t)-1 = the user's group */
 	char *qdir;           /* quarantine directory */
 	unsigned grace_s;
 	unsigned timeout_s;
@@ -106,8 +107,8 @@ static int drop_privileges(const struct run *r, const char **error_r)
 	return 1;
 }
 
-/* The socket file of a unix socket: owned by the milter user, mode 0660
- * (add the MTA's user to that group). */
+/* The socket file of a unix socket: owned by the milter user and its
+ * group, or milter.socket_group (e.g. postfix), mode 0660. */
 static void fix_unix_socket(const struct run *r)
 {
 	const char *p = NULL;
@@ -117,7 +118,10 @@ static void fix_unix_socket(const struct run *r)
 		p = r->socket + 6;
 	if (p == NULL)
 		return;
-	if (r->drop && chown(p, r->pw.pw_uid, r->pw.pw_gid) < 0)
+	uid_t uid = r->drop ? r->pw.pw_uid : (uid_t)-1;
+	gid_t gid = r->socket_gid != (gid_t)-1 ? r->socket_gid
+		    : r->drop ? r->pw.pw_gid : (gid_t)-1;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(p, uid, gid) < 0)
 		gv_log(GV_LOG_WARN, "event=socket_chown_failed path=%s", p);
 	chmod(p, 0660);
 }
@@ -171,6 +175,7 @@ static int worker(const struct run *r)
 	pthread_cond_init(&st.freed, &ca);
 	st.config_path = r->config;
 	st.socket = r->socket;
+	st.unix_socket = strncmp(r->socket, "unix:", 5) == 0 || strncmp(r->socket, "local:", 6) == 0;
 	st.syslog = r->syslog;
 	gv_milter_crash_init(&st);
 	st.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -392,6 +397,7 @@ int gv_milter_main(const struct gv_milter_options *o)
 		.socket = gv_strdup(o->socket ? o->socket : cfg->socket),
 		.qdir = gv_strdup(qcfg->dir),
 		.grace_s = cfg->shutdown_grace_s,
+		.socket_gid = (gid_t)-1,
 		.timeout_s = cfg->timeout_s,
 	};
 	gv_quarantine_config_free(&qcfg);
@@ -399,6 +405,15 @@ int gv_milter_main(const struct gv_milter_options *o)
 	if (resolve_user(o->user ? o->user : cfg->user, &r, &err) < 0) {
 		fprintf(stderr, "geneva: %s\n", err);
 		goto out;
+	}
+	if (cfg->socket_group) {
+		struct group *gr = getgrnam(cfg->socket_group);
+		if (gr == NULL) {
+			fprintf(stderr, "geneva: milter.socket_group: no such group '%s'\n",
+				cfg->socket_group);
+			goto out;
+		}
+		r.socket_gid = gr->gr_gid;
 	}
 	/* the store belongs to the milter user (the CLI switches to it);
 	 * missing parents are created 0755 */

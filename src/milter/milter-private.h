@@ -95,6 +95,7 @@ struct gv_milter_state {
 	unsigned next_id;
 	const char *config_path;
 	const char *socket;
+	bool unix_socket;      /* no Nagle: every per-message step can go without a reply */
 	bool syslog;           /* scanners log to syslog too */
 	int exe_fd;            /* our own binary (O_PATH), opened before the drop */
 	int wake_fd;           /* eventfd: a scanner slot needs the pool thread */

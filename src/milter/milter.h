@@ -34,6 +34,7 @@ enum gv_milter_qmode { GV_MILTER_Q_DISCARD = 0, GV_MILTER_Q_HOLD };
 /* The `milter` section of the YAML config (docs/config.md). */
 struct gv_milter_config {
 	char *socket;            /* libmilter connection spec */
+	char *socket_group;      /* unix socket's group; NULL = the user's */
 	char *user;              /* NULL = "geneva" if it exists, else "nobody" */
 	char *pidfile;           /* written in background mode */
 	unsigned scanners;       /* engines = concurrent scans; 0 = CPUs */

@@ -18,6 +18,9 @@
 #                 the finding milter.scanner_crashed (no endless loop);
 #                 the concurrent messages still all get 250
 #
+# It runs over a unix socket (milter.socket_group: postfix), so it also
+# covers that form and the no-reply steps negotiated on it.
+#
 # usage: milter-crash.sh GENEVA_BINARY   (root: Postfix)
 set -eu
 GENEVA=$(readlink -f "$1")
@@ -45,11 +48,12 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
 SMTP_PORT=$(free_port)
-MILTER_PORT=$(free_port)
-pf_setup "$T" "$SMTP_PORT" "inet:127.0.0.1:$MILTER_PORT"
+SOCK="$T/milter.sock"
+pf_setup "$T" "$SMTP_PORT" "unix:$SOCK"
 { cat "$SRC/config/geneva.yaml"; cat <<EOF2
 milter:
   scanners: 2
+  socket_group: postfix
 quarantine:
   dir: $T/quarantine
   sendmail: $T/sendmail
@@ -66,11 +70,14 @@ python3 "$PY" victim "$T/victim-one.eml" one
 python3 "$PY" victim "$T/victim-poison.eml" poison
 VSIZE=$(stat -c %s "$T/victim-one.eml")
 pf_start
-gv_start "$T/geneva.yaml" "inet:$MILTER_PORT@127.0.0.1"
+gv_start "$T/geneva.yaml" "unix:$SOCK"
 # both scanners up before the test starts counting
 i=0; while [ $i -lt 600 ] && [ "$(grep -c 'event=scanner_started' "$T/milter.log")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 W=$(gv_worker_pid)
-echo "1..6"
+echo "1..8"
+perm=$(stat -c '%a %U %G' "$SOCK")
+if [ "$perm" = "660 nobody postfix" ]; then ok "unix socket: mode 0660, owner nobody, group postfix ($perm)"
+else not_ok "unix socket permissions" "got: $perm"; fi
 
 # round NAME KILLS: chatter + killer + the victim sent once (or twice, the
 # second as the sender's retry after a 4xx)
@@ -130,6 +137,16 @@ if grep -q 'event=scanner_died .*signal=9' "$T/milter.log" &&
 	ok "the killed scanner was restarted; the worker never died"
 else
 	not_ok "scanner restarted, worker alive" "$(grep -E 'scanner_|worker_' "$T/milter.log" | tail -5)"
+fi
+
+# envelope and headers over the unix socket (HELO/MAIL/RCPT without replies)
+i=0; while [ $i -lt 100 ] && [ -z "$(ls "$T/vmail/alice/new" 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
+f=$(ls -d "$T"/vmail/alice/new/* 2>/dev/null | head -1)
+if [ -n "$f" ] && grep -q '^X-Geneva-Verdict: ' "$f" && grep -q '^X-Geneva-Reasons: ' "$f" &&
+	grep -q 'event=message qid=[0-9A-F]* from=chatter@example.org rcpt=alice@e2e.test client=127.0.0.1 ' "$T/milter.log"; then
+	ok "unix socket: envelope in the log, X-Geneva headers on delivered mail"
+else
+	not_ok "unix socket envelope and headers" "file: $f" "$(grep -m1 'from=chatter' "$T/milter.log" | cut -c1-200)"
 fi
 
 # ---- a poison message: every scanner that gets it dies
