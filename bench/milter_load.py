@@ -82,10 +82,23 @@ def pss_kb(pid):
     return total
 
 
-def cpu_s(pid):
-    """user+system CPU seconds of pid and its descendants (threads included)."""
+def cpu_s(pid, depth=None):
+    """user+system CPU seconds of pid and its descendants (threads
+    included); depth 0/1/2 = only the supervisor / worker / scanners."""
     total = 0.0
-    for p in tree(pid):
+    levels = [[pid]]
+    while levels[-1]:
+        direct = []
+        for p in levels[-1]:
+            try:
+                for tid in os.listdir("/proc/%d/task" % p):
+                    with open("/proc/%d/task/%s/children" % (p, tid)) as f:
+                        direct += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
+        levels.append(direct)
+    pids = tree(pid) if depth is None else (levels[depth] if depth < len(levels) else [])
+    for p in pids:
         try:
             with open("/proc/%d/stat" % p) as f:
                 v = f.read().rsplit(")", 1)[1].split()
@@ -163,6 +176,7 @@ def main():
             time.sleep(0.05)
 
     cpu0 = cpu_s(pid) if pid else 0.0
+    split0 = [cpu_s(pid, d) for d in range(3)] if pid else [0.0] * 3
     if pid:
         threading.Thread(target=sampler, daemon=True).start()
     t0 = time.perf_counter()
@@ -175,6 +189,7 @@ def main():
     elapsed = time.perf_counter() - t0
     stop.set()
     cpu = cpu_s(pid) - cpu0 if pid else 0.0
+    split = [(cpu_s(pid, d) - split0[d]) * 1000 / max(1, len(eod)) if pid else 0.0 for d in range(3)]
 
     def pct(v, p):
         v = sorted(v)
@@ -187,6 +202,8 @@ def main():
         "txn_p50_ms": round(pct(whole, 50), 2), "txn_p99_ms": round(pct(whole, 99), 2),
         "codes": {str(k): v for k, v in sorted(codes.items())},
         "milter_cpu_ms_per_msg": round(cpu * 1000 / max(1, len(eod)), 3),
+        "milter_cpu_split_ms": {"supervisor": round(split[0], 3), "worker": round(split[1], 3),
+                                "scanners": round(split[2], 3)},
         "rss_peak_kb": peak["rss"], "rss_at_conc_kb": peak["sessions_rss"],
         "pss_at_conc_kb": peak["sessions_pss"],
     }))

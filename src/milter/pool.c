@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -114,6 +115,12 @@ static void spawn(struct gv_milter_state *st, struct gv_milter_gen *g, size_t i)
 		_exit(127);
 	}
 	close(sv[1]);
+	/* a scanner that stops reading (stopped, or wedged) must not block a
+	 * session forever on a large request: the write times out like the
+	 * reply does, and the scanner is then treated as lost */
+	uint64_t lim = g->time_budget_ms * 2 + 10000;
+	struct timeval tv = { .tv_sec = (time_t)(lim / 1000), .tv_usec = 0 };
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (pid < 0) {
 		close(sv[0]);
 		gv_log(GV_LOG_ERROR, "event=scanner_failed generation=%u slot=%zu error=\"fork: %s\"",
@@ -376,7 +383,8 @@ enum gv_milter_scan_rc gv_milter_scan(struct gv_milter_state *st,
 {
 	memset(v, 0, sizeof(*v));
 	/* a scan that takes twice the engine's own time budget (plus slack
-	 * for a slow machine) is a hang: the scanner is killed */
+	 * for a slow machine) is a hang: the scanner is killed (spawn() sets
+	 * the same limit on writes) */
 	uint64_t limit = g->time_budget_ms * 2 + 10000;
 	int timeout_ms = limit > 600000 ? 600000 : (int)limit;
 	struct timespec until;
