@@ -9,7 +9,6 @@
  * `event=message` log line.
  */
 #include <arpa/inet.h>
-#include <libmilter/mfapi.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "milter/milter-private.h"
+#include "milter/proto.h"
 
 static struct gv_milter_state *state;
 
@@ -67,12 +67,12 @@ static void msg_end(struct session *s)
 	memset(s->n_own, 0, sizeof(s->n_own));
 }
 
-static struct session *session_of(SMFICTX *ctx)
+static struct session *session_of(struct gv_mctx *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = ctx->priv;
 	if (s == NULL) {
 		s = gv_calloc(1, sizeof(*s));
-		smfi_setpriv(ctx, s);
+		ctx->priv = s;
 	}
 	return s;
 }
@@ -87,99 +87,88 @@ static struct session *session_of(SMFICTX *ctx)
  * per message, bench/milter.sh), and libmilter gives us no socket to set
  * TCP_QUICKACK on. The connect step keeps its reply everywhere: that is
  * where max_sessions is enforced, once per SMTP session. */
-#define NOREPLY_TCP (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
-#define NOREPLY_UNIX (NOREPLY_TCP | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
-		      SMFIP_NR_DATA | SMFIP_NR_UNKN)
-#define NOREPLY_ALL (NOREPLY_UNIX | SMFIP_NR_CONN)
+#define NOREPLY_TCP (GV_MP_NR_HDR | GV_MP_NR_EOH | GV_MP_NR_BODY)
+#define NOREPLY_UNIX (NOREPLY_TCP | GV_MP_NR_HELO | GV_MP_NR_MAIL | GV_MP_NR_RCPT | \
+		      GV_MP_NR_DATA | GV_MP_NR_UNKN)
+#define NOREPLY_ALL (NOREPLY_UNIX | GV_MP_NR_CONN)
 
 /* Continue, or "no reply" when the MTA agreed not to wait for one. */
-static sfsistat cont(const struct session *s, unsigned long step)
+static enum gv_mstat cont(const struct session *s, unsigned long step)
 {
-	return (s->noreply & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return (s->noreply & step) ? GV_M_NOREPLY : GV_M_CONTINUE;
 }
 
-static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-			     unsigned long f2, unsigned long f3,
-			     unsigned long *pf0, unsigned long *pf1,
-			     unsigned long *pf2, unsigned long *pf3)
+void gv_milter_cb_negotiate(struct gv_mctx *ctx, uint32_t f0, uint32_t f1,
+			    uint32_t *pf0, uint32_t *pf1)
 {
-	(void)f2;
-	(void)f3;
 	struct session *s = session_of(ctx);
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	*pf0 = f0 & (GV_MA_ADDHDRS | GV_MA_CHGHDRS | GV_MA_QUARANTINE);
 	/* headers verbatim; steps without replies (see NOREPLY_*) */
-	unsigned long want = SMFIP_HDR_LEADSPC |
-			     (state->unix_socket ? NOREPLY_UNIX | SMFIP_NODATA | SMFIP_NOUNKNOWN
-						 : NOREPLY_TCP);
+	uint32_t want = GV_MP_HDR_LEADSPC |
+			(state->unix_socket ? NOREPLY_UNIX | GV_MP_NODATA | GV_MP_NOUNKNOWN
+					    : NOREPLY_TCP);
 	*pf1 = f1 & want;
-	*pf2 = *pf3 = 0;
-	s->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	s->leadspc = (*pf1 & GV_MP_HDR_LEADSPC) != 0;
 	s->noreply = *pf1 & NOREPLY_ALL;
-	return SMFIS_CONTINUE;
 }
 
-static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+enum gv_mstat gv_milter_cb_connect(struct gv_mctx *ctx, const char *ip)
 {
-	(void)host;
 	struct session *s = session_of(ctx);
-	unsigned n = atomic_fetch_add(&state->sessions, 1) + 1;
+	unsigned n = s->counted ? atomic_load(&state->sessions)
+				: atomic_fetch_add(&state->sessions, 1) + 1;
 	s->counted = true;
-	if (addr && addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)addr)->sin_addr,
-			  s->client_ip, sizeof(s->client_ip));
-	else if (addr && addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)addr)->sin6_addr,
-			  s->client_ip, sizeof(s->client_ip));
+	snprintf(s->client_ip, sizeof(s->client_ip), "%s", ip);
 	struct gv_milter_gen *g = gv_milter_gen_get(state);
 	unsigned max = g->cfg->max_sessions;
 	gv_milter_gen_put(state, g);
 	if (n > max) {
 		gv_log(GV_LOG_WARN, "event=overload sessions=%u max_sessions=%u client=%s",
 		       n, max, s->client_ip[0] ? s->client_ip : "-");
-		smfi_setreply(ctx, "451", "4.7.1",
+		gv_mctx_setreply(ctx, "451", "4.7.1",
 			      "Geneva: too many sessions, try again later");
-		return SMFIS_TEMPFAIL;
+		return GV_M_TEMPFAIL;
 	}
-	return SMFIS_CONTINUE;
+	return GV_M_CONTINUE;
 }
 
-static sfsistat on_helo(SMFICTX *ctx, char *helo)
+enum gv_mstat gv_milter_cb_helo(struct gv_mctx *ctx, const char *helo)
 {
 	struct session *s = session_of(ctx);
 	gv_free(s->helo);
 	s->helo = gv_strndup(helo ? helo : "", 255);
-	return cont(s, SMFIP_NR_HELO);
+	return cont(s, GV_MP_NR_HELO);
 }
 
-static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
+enum gv_mstat gv_milter_cb_envfrom(struct gv_mctx *ctx, const char *arg)
 {
 	struct session *s = session_of(ctx);
 	msg_end(s);
 	s->gen = gv_milter_gen_get(state);
 	s->pool = gv_pool_new(16 * 1024);
-	s->from = gv_milter_addr(s->pool, argv ? argv[0] : NULL);
+	s->from = gv_milter_addr(s->pool, arg);
 	gv_buf_init(&s->msg, s->gen->max_message);
-	return cont(s, SMFIP_NR_MAIL);
+	return cont(s, GV_MP_NR_MAIL);
 }
 
-static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
+enum gv_mstat gv_milter_cb_envrcpt(struct gv_mctx *ctx, const char *arg)
 {
 	struct session *s = session_of(ctx);
 	if (s->pool == NULL)
-		return cont(s, SMFIP_NR_RCPT);
+		return cont(s, GV_MP_NR_RCPT);
 	if (s->n_rcpts == s->cap_rcpts) {
 		s->cap_rcpts = s->cap_rcpts ? s->cap_rcpts * 2 : 4;
 		s->rcpts = gv_realloc(s->rcpts, gv_mul_size(s->cap_rcpts, sizeof(char *)));
 	}
-	s->rcpts[s->n_rcpts++] = gv_milter_addr(s->pool, argv ? argv[0] : NULL);
-	return cont(s, SMFIP_NR_RCPT);
+	s->rcpts[s->n_rcpts++] = gv_milter_addr(s->pool, arg);
+	return cont(s, GV_MP_NR_RCPT);
 }
 
-static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
+enum gv_mstat gv_milter_cb_header(struct gv_mctx *ctx, const char *name, const char *value)
 {
 	struct session *s = session_of(ctx);
 	if (s->pool == NULL || name == NULL)
-		return cont(s, SMFIP_NR_HDR);
+		return cont(s, GV_MP_NR_HDR);
 	for (size_t i = 0; i < GV_ARRAY_LEN(own_headers); i++)
 		if (strcasecmp(name, own_headers[i]) == 0)
 			s->n_own[i]++;
@@ -188,25 +177,25 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 	if (!s->oversize &&
 	    gv_milter_append_header(&s->msg, name, value, s->leadspc) < 0)
 		s->oversize = true;
-	return cont(s, SMFIP_NR_HDR);
+	return cont(s, GV_MP_NR_HDR);
 }
 
-static sfsistat on_eoh(SMFICTX *ctx)
+enum gv_mstat gv_milter_cb_eoh(struct gv_mctx *ctx)
 {
 	struct session *s = session_of(ctx);
 	if (s->pool && !s->oversize && gv_buf_append(&s->msg, "\r\n", 2) < 0)
 		s->oversize = true;
-	return cont(s, SMFIP_NR_EOH);
+	return cont(s, GV_MP_NR_EOH);
 }
 
-static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+enum gv_mstat gv_milter_cb_body(struct gv_mctx *ctx, const unsigned char *chunk, size_t len)
 {
 	struct session *s = session_of(ctx);
 	/* past the cap nothing more is kept: memory stays bounded and the
 	 * answer comes at end of message */
 	if (s->pool && !s->oversize && gv_buf_append(&s->msg, chunk, len) < 0)
 		s->oversize = true;
-	return cont(s, SMFIP_NR_BODY);
+	return cont(s, GV_MP_NR_BODY);
 }
 
 /* A header value as the MTA expects it back (see on_negotiate). */
@@ -215,26 +204,26 @@ static char *hval(const struct session *s, const char *v)
 	return gv_psprintf(s->pool, "%s%s", s->leadspc ? " " : "", v);
 }
 
-static int add_headers(SMFICTX *ctx, struct session *s, const char *verdict,
+static int add_headers(struct gv_mctx *ctx, struct session *s, const char *verdict,
 		       int score, const char *reasons)
 {
 	/* headers of the same names that came with the message are removed
 	 * (highest index first): only ours can be trusted downstream */
 	for (size_t i = 0; i < GV_ARRAY_LEN(own_headers); i++)
 		for (unsigned k = s->n_own[i]; k > 0; k--)
-			if (smfi_chgheader(ctx, (char *)own_headers[i], (int)k, NULL) != MI_SUCCESS)
+			if (gv_mctx_chgheader(ctx, own_headers[i], k, NULL) < 0)
 				return -1;
 	char score_s[24];
 	snprintf(score_s, sizeof(score_s), "%d", score);
-	if (smfi_addheader(ctx, "X-Geneva-Verdict", hval(s, verdict)) != MI_SUCCESS ||
-	    smfi_addheader(ctx, "X-Geneva-Score", hval(s, score_s)) != MI_SUCCESS ||
-	    smfi_addheader(ctx, "X-Geneva-Reasons",
-			   hval(s, *reasons ? reasons : "none")) != MI_SUCCESS)
+	if (gv_mctx_addheader(ctx, "X-Geneva-Verdict", hval(s, verdict)) < 0 ||
+	    gv_mctx_addheader(ctx, "X-Geneva-Score", hval(s, score_s)) < 0 ||
+	    gv_mctx_addheader(ctx, "X-Geneva-Reasons",
+			   hval(s, *reasons ? reasons : "none")) < 0)
 		return -1;
 	return 0;
 }
 
-static int prefix_subject(SMFICTX *ctx, struct session *s, const char *prefix)
+static int prefix_subject(struct gv_mctx *ctx, struct session *s, const char *prefix)
 {
 	if (*prefix == '\0')
 		return 0;
@@ -244,23 +233,23 @@ static int prefix_subject(SMFICTX *ctx, struct session *s, const char *prefix)
 	if (strncmp(old, prefix, strlen(prefix)) == 0)
 		return 0;
 	char *v = gv_psprintf(s->pool, "%s%s%s", s->leadspc ? " " : "", prefix, old);
-	int rc = s->subject ? smfi_chgheader(ctx, "Subject", 1, v)
-			    : smfi_addheader(ctx, "Subject", v);
-	return rc == MI_SUCCESS ? 0 : -1;
+	int rc = s->subject ? gv_mctx_chgheader(ctx, "Subject", 1, v)
+			    : gv_mctx_addheader(ctx, "Subject", v);
+	return rc < 0 ? -1 : 0;
 }
 
-static sfsistat tempfail(SMFICTX *ctx, struct outcome *o, const char *why)
+static enum gv_mstat tempfail(struct gv_mctx *ctx, struct outcome *o, const char *why)
 {
 	char text[200];
 	snprintf(text, sizeof(text), "Geneva: temporary failure (%s), try again later", why);
-	smfi_setreply(ctx, "451", "4.7.1", text);
+	gv_mctx_setreply(ctx, "451", "4.7.1", text);
 	o->action = "tempfail";
 	o->error = why;
-	return SMFIS_TEMPFAIL;
+	return GV_M_TEMPFAIL;
 }
 
 /* Overload or internal error: tempfail, or accept marked unscanned. */
-static sfsistat failure(SMFICTX *ctx, struct session *s, struct outcome *o,
+static enum gv_mstat failure(struct gv_mctx *ctx, struct session *s, struct outcome *o,
 			const char *why)
 {
 	if (s->gen->cfg->failure_mode == GV_MILTER_FAIL_TEMPFAIL)
@@ -269,10 +258,10 @@ static sfsistat failure(SMFICTX *ctx, struct session *s, struct outcome *o,
 	o->error = why;
 	if (add_headers(ctx, s, "unscanned", 0, why) < 0)
 		return tempfail(ctx, o, "header change failed");
-	return SMFIS_ACCEPT;
+	return GV_M_ACCEPT;
 }
 
-static sfsistat quarantine(SMFICTX *ctx, struct session *s, struct outcome *o,
+static enum gv_mstat quarantine(struct gv_mctx *ctx, struct session *s, struct outcome *o,
 			   const struct gv_milter_verdict *r, const char *qid)
 {
 	const char *vj = r->json;
@@ -293,18 +282,18 @@ static sfsistat quarantine(SMFICTX *ctx, struct session *s, struct outcome *o,
 	o->qid_store = gv_pstrdup(s->pool, e.id);
 	if (s->gen->cfg->quarantine_mode == GV_MILTER_Q_DISCARD) {
 		o->action = "discard";
-		return SMFIS_DISCARD;
+		return GV_M_DISCARD;
 	}
 	/* hold: Postfix keeps it in its hold queue; our copy is the record */
 	char *why = gv_psprintf(s->pool, "Geneva quarantine %s", e.id);
-	if (smfi_quarantine(ctx, why) != MI_SUCCESS ||
+	if (gv_mctx_quarantine(ctx, why) < 0 ||
 	    add_headers(ctx, s, o->verdict, r->score, o->reasons) < 0)
 		return failure(ctx, s, o, "hold failed");
 	o->action = "hold";
-	return SMFIS_ACCEPT;
+	return GV_M_ACCEPT;
 }
 
-static sfsistat decide(SMFICTX *ctx, struct session *s, struct outcome *o,
+static enum gv_mstat decide(struct gv_mctx *ctx, struct session *s, struct outcome *o,
 		       const struct gv_milter_verdict *r, const char *qid)
 {
 	const struct gv_milter_config *cfg = s->gen->cfg;
@@ -316,9 +305,9 @@ static sfsistat decide(SMFICTX *ctx, struct session *s, struct outcome *o,
 	case GV_ACTION_REJECT: {
 		char *text = gv_psprintf(s->pool, "Rejected by Geneva (queue id %s): %s",
 					 qid, r->reject_reasons);
-		smfi_setreply(ctx, "550", "5.7.1", gv_milter_safe_text(s->pool, text, 250));
+		gv_mctx_setreply(ctx, "550", "5.7.1", gv_milter_safe_text(s->pool, text, 250));
 		o->action = "reject";
-		return SMFIS_REJECT;
+		return GV_M_REJECT;
 	}
 	case GV_ACTION_QUARANTINE:
 		return quarantine(ctx, s, o, r, qid);
@@ -332,7 +321,7 @@ static sfsistat decide(SMFICTX *ctx, struct session *s, struct outcome *o,
 		    add_headers(ctx, s, o->verdict, r->score, o->reasons) < 0)
 			return failure(ctx, s, o, "header change failed");
 		o->action = "accept";
-		return SMFIS_ACCEPT;
+		return GV_M_ACCEPT;
 	}
 }
 
@@ -396,7 +385,7 @@ static void crash_verdict(struct session *s, const char *qid, unsigned total,
 		GV_SCAN_JSON_VERSION, id, total);
 }
 
-static sfsistat scan_and_decide(SMFICTX *ctx, struct session *s, struct outcome *o,
+static enum gv_mstat scan_and_decide(struct gv_mctx *ctx, struct session *s, struct outcome *o,
 				const char *qid)
 {
 	struct gv_milter_job job = {
@@ -442,27 +431,27 @@ static sfsistat scan_and_decide(SMFICTX *ctx, struct session *s, struct outcome 
 	}
 }
 
-static sfsistat on_eom(SMFICTX *ctx)
+enum gv_mstat gv_milter_cb_eom(struct gv_mctx *ctx)
 {
 	struct session *s = session_of(ctx);
 	if (s->pool == NULL) /* no MAIL FROM seen: nothing sane to do */
-		return SMFIS_TEMPFAIL;
+		return GV_M_TEMPFAIL;
 	uint64_t t0 = gv_now_us();
-	const char *qid = smfi_getsymval(ctx, "i");
+	const char *qid = ctx->qid[0] ? ctx->qid : NULL;
 	qid = qid ? gv_pstrdup(s->pool, qid) : "-";
 	struct outcome o = { .verdict = "none", .action = "?" };
 	const struct gv_milter_config *cfg = s->gen->cfg;
-	sfsistat rc;
+	enum gv_mstat rc;
 	if (s->oversize) {
 		o.error = "message larger than milter.max_message_bytes";
 		if (cfg->oversize_tempfail) {
-			smfi_setreply(ctx, "452", "4.3.1", "Geneva: message too big to scan now");
+			gv_mctx_setreply(ctx, "452", "4.3.1", "Geneva: message too big to scan now");
 			o.action = "tempfail";
-			rc = SMFIS_TEMPFAIL;
+			rc = GV_M_TEMPFAIL;
 		} else {
-			smfi_setreply(ctx, "552", "5.3.4", "Message too big for the content filter");
+			gv_mctx_setreply(ctx, "552", "5.3.4", "Message too big for the content filter");
 			o.action = "reject";
-			rc = SMFIS_REJECT;
+			rc = GV_M_REJECT;
 		}
 	} else {
 		rc = scan_and_decide(ctx, s, &o, qid);
@@ -473,48 +462,25 @@ static sfsistat on_eom(SMFICTX *ctx)
 	return rc;
 }
 
-static sfsistat on_abort(SMFICTX *ctx)
+void gv_milter_cb_abort(struct gv_mctx *ctx)
 {
 	msg_end(session_of(ctx));
-	return SMFIS_CONTINUE;
 }
 
-static sfsistat on_close(SMFICTX *ctx)
+void gv_milter_cb_close(struct gv_mctx *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = ctx->priv;
 	if (s != NULL) {
 		if (s->counted)
 			atomic_fetch_sub(&state->sessions, 1);
 		msg_end(s);
 		gv_free(s->helo);
 		gv_free(s);
-		smfi_setpriv(ctx, NULL);
+		ctx->priv = NULL;
 	}
-	return SMFIS_CONTINUE;
 }
 
-int gv_milter_register(struct gv_milter_state *st, const char **error_r)
+void gv_milter_register(struct gv_milter_state *st)
 {
 	state = st;
-	struct smfiDesc desc = {
-		.xxfi_name = "geneva",
-		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
-		.xxfi_connect = on_connect,
-		.xxfi_helo = on_helo,
-		.xxfi_envfrom = on_envfrom,
-		.xxfi_envrcpt = on_envrcpt,
-		.xxfi_header = on_header,
-		.xxfi_eoh = on_eoh,
-		.xxfi_body = on_body,
-		.xxfi_eom = on_eom,
-		.xxfi_abort = on_abort,
-		.xxfi_close = on_close,
-		.xxfi_negotiate = on_negotiate,
-	};
-	if (smfi_register(desc) != MI_SUCCESS) {
-		*error_r = "smfi_register failed";
-		return -1;
-	}
-	return 1;
 }

@@ -12,16 +12,15 @@
  *   worker      opens the milter socket, drops to the configured user,
  *               opens the quarantine store, starts its scanner processes
  *               (pool.c; each exec's this binary with --scanner-fd) and
- *               runs libmilter. libmilter's own signal thread turns SIGTERM
- *               into "stop accepting"; the worker then waits (bounded) for
- *               the sessions in flight before it exits. The pool thread
+ *               serves the milter protocol (server.c, a thread per MTA
+ *               connection). SIGTERM stops accepting; the worker then waits
+ *               (bounded) for the sessions in flight before it exits. The pool thread
  *               restarts scanners that die and, on SIGUSR1, starts a new
  *               generation of scanners and swaps it in.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libmilter/mfapi.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pwd.h>
@@ -37,6 +36,7 @@
 #include <unistd.h>
 
 #include "milter/milter-private.h"
+#include "milter/proto.h"
 
 struct run {
 	const char *config;   /* config file or NULL */
@@ -126,37 +126,13 @@ static void fix_unix_socket(const struct run *r)
 	chmod(p, 0660);
 }
 
-/* libmilter writes a reply as several small messages (each header change,
- * then the verdict) and Postfix sends several without waiting: with
- * Nagle's algorithm against delayed ACKs that cost 40 ms per message on
- * loopback (measured: end-of-data p50 +44 ms while the milter itself took
- * 0.4 ms). libmilter gives no access to its sockets, but on Linux accepted
- * sockets inherit TCP_NODELAY from the listener, which is the only
- * listening socket this process has right after smfi_opensocket. */
-static void nodelay_on_listener(void)
-{
-	for (int fd = 3; fd < 1024; fd++) {
-		int on = 0;
-		socklen_t len = sizeof(on);
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on ||
-		    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
-		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-			continue;
-		on = 1;
-		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
-			gv_log(GV_LOG_WARN, "event=nodelay_failed fd=%d", fd);
-	}
-}
-
 static int worker(const struct run *r)
 {
 	const char *err;
-	/* SIGUSR1 and SIGCHLD are for the pool thread (signalfd), HUP/TERM/INT
-	 * for libmilter's signal thread (sigwait): block them all before any
-	 * thread exists, or the kernel may hand a SIGTERM to a thread that
-	 * takes the default action */
+	/* SIGUSR1 and SIGCHLD are for the pool thread, TERM/INT for the main
+	 * thread (signalfds; HUP is the supervisor's and ignored here): block
+	 * them all before any thread exists, or the kernel may hand a SIGTERM
+	 * to a thread that takes the default action */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -189,25 +165,13 @@ static int worker(const struct run *r)
 		return 2;
 	}
 
-	if (smfi_setconn((char *)r->socket) != MI_SUCCESS ||
-	    smfi_settimeout((int)r->timeout_s) != MI_SUCCESS ||
-	    smfi_setbacklog(256) != MI_SUCCESS ||
-	    gv_milter_register(&st, &err) < 0) {
-		gv_log(GV_LOG_ERROR, "event=start_failed error=\"libmilter setup\"");
+	gv_milter_register(&st);
+	int lfd = gv_milter_listen(r->socket, &err);
+	if (lfd < 0) {
+		gv_log(GV_LOG_ERROR, "event=start_failed socket=%s error=\"%s\"", r->socket, err);
 		return 2;
 	}
-	/* the previous worker may still hold the socket for a moment */
-	int tries = 0;
-	while (smfi_opensocket(true) != MI_SUCCESS) {
-		if (++tries >= 50) {
-			gv_log(GV_LOG_ERROR, "event=start_failed socket=%s error=\"cannot open the socket\"",
-			       r->socket);
-			return 2;
-		}
-		usleep(200 * 1000);
-	}
 	fix_unix_socket(r);
-	nodelay_on_listener();
 	if (drop_privileges(r, &err) < 0) {
 		gv_log(GV_LOG_ERROR, "event=start_failed error=\"%s\"", err);
 		return 2;
@@ -244,7 +208,7 @@ static int worker(const struct run *r)
 		gv_log(GV_LOG_WARN, "event=config_warning queue_timeout_ms=%u time_budget_ms=%llu"
 		       " reason=\"their sum reaches Postfix's default milter_content_timeout (300 s)\"",
 		       g->cfg->queue_timeout_ms, (unsigned long long)g->time_budget_ms);
-	int rc = smfi_main();
+	gv_milter_serve(lfd, r->timeout_s);
 	/* stopped accepting; let the sessions in flight finish */
 	uint64_t until = gv_now_ms() + (uint64_t)r->grace_s * 1000;
 	while (atomic_load(&st.sessions) > 0 && gv_now_ms() < until)
@@ -252,7 +216,7 @@ static int worker(const struct run *r)
 	gv_milter_pool_stop(&st);
 	gv_log(GV_LOG_INFO, "event=stopped messages=%lu sessions_left=%u",
 	       atomic_load(&st.messages), atomic_load(&st.sessions));
-	return rc == MI_SUCCESS ? 0 : 2;
+	return 0;
 }
 
 static pid_t start_worker(const struct run *r)

@@ -168,8 +168,7 @@ unsigned gv_milter_crash_note(struct gv_milter_state *st, uint64_t digest,
 			      unsigned n);
 
 /* ---- the scanner process (scanner.c) ---- */
-/* Registers the libmilter callbacks with st as their shared state. 1 ok,
- * -1 error with *error_r. */
-int gv_milter_register(struct gv_milter_state *st, const char **error_r);
+/* Gives the protocol callbacks (callbacks.c) st as their shared state. */
+void gv_milter_register(struct gv_milter_state *st);
 
 #endif
