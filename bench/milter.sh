@@ -111,7 +111,7 @@ print("inside the milter (end of message -> answer, all messages): p50 %.2f ms, 
 print("milter CPU per message (supervisor + worker + scanners, all threads): %.2f ms saturated, %.2f ms paced" %
       (med(M, "milter_cpu_ms_per_msg"), med(MP, "milter_cpu_ms_per_msg")))
 sp = lambda runs, k: round(statistics.median(x["milter_cpu_split_ms"][k] for x in runs), 3)
-print("  of which (saturated): supervisor %s, worker (libmilter) %s, scanners %s ms" %
+print("  of which (saturated): supervisor %s, worker (protocol) %s, scanners %s ms" %
       (sp(M, "supervisor"), sp(M, "worker"), sp(M, "scanners")))
 print("milter RSS (supervisor + worker + scanners) with %s sessions open: %.1f MiB summed RSS, %.1f MiB PSS (max over rounds)" %
       (conc, max(x["rss_at_conc_kb"] for x in M) / 1024, max(x.get("pss_at_conc_kb", 0) for x in M) / 1024))

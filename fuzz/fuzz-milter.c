@@ -1,12 +1,13 @@
 /* libFuzzer target: the milter's own text handling (SMTP address
  * arguments, header reassembly under a size cap, log values and reply
- * text), the frames between the worker and its scanner processes, and the
- * crash digest. The milter protocol itself is parsed by libmilter. */
+ * text), the frames between the worker and its scanner processes, the
+ * crash digest, and the splitting of milter protocol packets. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "milter/milter-private.h"
+#include "milter/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,6 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gv_milter_frame_free(&f);
 	}
 	(void)gv_milter_digest(data, size, NULL, 1);
+	/* the MTA's packets as the server splits them */
+	for (size_t off = 0; off < size;) {
+		char cmd;
+		const unsigned char *d;
+		size_t dl;
+		long n = gv_milter_packet(data + off, size - off, &cmd, &d, &dl);
+		if (n <= 0)
+			break;
+		gv_assert(d + dl <= data + size);
+		off += (size_t)n;
+	}
 	if (size < 2)
 		return 0;
 	/* first byte: buffer cap; rest: "name\0value" */

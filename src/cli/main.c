@@ -24,7 +24,7 @@ static const struct subcommand subcommands[] = {
 	{ "domains", gv_cmd_domains, "lookalike domains: watch feeds, permute, RPZ sinkhole, abuse reports" },
 	{ "version", gv_cmd_version, "print the version" },
 	{ "files", gv_cmd_files, "inspect files as mail attachments (archives, macros, YARA)" },
-	{ "milter", gv_cmd_milter, "mail filter daemon for Postfix/Sendmail (libmilter)" },
+	{ "milter", gv_cmd_milter, "mail filter daemon for Postfix/Sendmail (milter protocol)" },
 	{ "quarantine", gv_cmd_quarantine, "list, show, release or delete quarantined mail" },
 };
 

@@ -1,5 +1,5 @@
 /*
- * The libmilter callbacks: collect the envelope and the raw message (capped
+ * The milter protocol callbacks (called by server.c): collect the envelope and the raw message (capped
  * at the generation's max_message bytes), scan at end of message on a
  * borrowed scanner process (pool.c), then answer: accept with X-Geneva headers, tag (headers
  * + optional subject prefix), quarantine (stored and fsync'ed first, then
@@ -77,20 +77,14 @@ static struct session *session_of(struct gv_mctx *ctx)
 	return s;
 }
 
-/* Steps without a round trip. Always: headers, end of headers and body
- * chunks (every decision is taken at end of message; Postfix sends those
- * in one buffered burst). On a unix socket also HELO, MAIL, RCPT, DATA
- * and unknown commands (DATA and unknown ones are not even sent), so the
- * only per-message round trip left is the end of message. Not on TCP:
- * there Postfix's next small write after a step it does not wait for
- * stalls on Nagle's algorithm against our delayed ACK (measured: +44 ms
- * per message, bench/milter.sh), and libmilter gives us no socket to set
- * TCP_QUICKACK on. The connect step keeps its reply everywhere: that is
- * where max_sessions is enforced, once per SMTP session. */
-#define NOREPLY_TCP (GV_MP_NR_HDR | GV_MP_NR_EOH | GV_MP_NR_BODY)
-#define NOREPLY_UNIX (NOREPLY_TCP | GV_MP_NR_HELO | GV_MP_NR_MAIL | GV_MP_NR_RCPT | \
-		      GV_MP_NR_DATA | GV_MP_NR_UNKN)
-#define NOREPLY_ALL (NOREPLY_UNIX | GV_MP_NR_CONN)
+/* Steps without a round trip: every decision is taken at end of message,
+ * so HELO, MAIL, RCPT, headers, end of headers and body chunks need no
+ * reply, and DATA and unknown commands are not even sent: one round trip
+ * per message. (On TCP that needs the server's TCP_QUICKACK, server.c.)
+ * The connect step keeps its reply: that is where max_sessions is
+ * enforced, once per MTA connection. */
+#define NOREPLY (GV_MP_NR_HDR | GV_MP_NR_EOH | GV_MP_NR_BODY | GV_MP_NR_HELO | \
+		 GV_MP_NR_MAIL | GV_MP_NR_RCPT | GV_MP_NR_DATA | GV_MP_NR_UNKN)
 
 /* Continue, or "no reply" when the MTA agreed not to wait for one. */
 static enum gv_mstat cont(const struct session *s, unsigned long step)
@@ -103,13 +97,11 @@ void gv_milter_cb_negotiate(struct gv_mctx *ctx, uint32_t f0, uint32_t f1,
 {
 	struct session *s = session_of(ctx);
 	*pf0 = f0 & (GV_MA_ADDHDRS | GV_MA_CHGHDRS | GV_MA_QUARANTINE);
-	/* headers verbatim; steps without replies (see NOREPLY_*) */
-	uint32_t want = GV_MP_HDR_LEADSPC |
-			(state->unix_socket ? NOREPLY_UNIX | GV_MP_NODATA | GV_MP_NOUNKNOWN
-					    : NOREPLY_TCP);
+	/* headers verbatim; steps without replies (see NOREPLY) */
+	uint32_t want = GV_MP_HDR_LEADSPC | NOREPLY | GV_MP_NODATA | GV_MP_NOUNKNOWN;
 	*pf1 = f1 & want;
 	s->leadspc = (*pf1 & GV_MP_HDR_LEADSPC) != 0;
-	s->noreply = *pf1 & NOREPLY_ALL;
+	s->noreply = *pf1 & NOREPLY;
 }
 
 enum gv_mstat gv_milter_cb_connect(struct gv_mctx *ctx, const char *ip)

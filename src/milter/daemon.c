@@ -151,7 +151,6 @@ static int worker(const struct run *r)
 	pthread_cond_init(&st.freed, &ca);
 	st.config_path = r->config;
 	st.socket = r->socket;
-	st.unix_socket = strncmp(r->socket, "unix:", 5) == 0 || strncmp(r->socket, "local:", 6) == 0;
 	st.syslog = r->syslog;
 	gv_milter_crash_init(&st);
 	st.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -1,12 +1,13 @@
 /*
  * Pure helpers of the milter: address arguments, header and reply text,
- * log values, message reassembly. No libmilter here, so they are unit
+ * log values, message reassembly, packet splitting. No I/O here, so they are unit
  * tested directly (test-milter.c).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "milter/milter.h"
+#include "milter/proto.h"
 
 char *gv_milter_addr(struct gv_pool *pool, const char *arg)
 {
@@ -137,4 +138,20 @@ uint64_t gv_milter_digest(const unsigned char *msg, size_t len, const char *from
 	}
 	h = gv_hash64(msg + p, len - p, h); /* the blank line and the body */
 	return gv_hash64(from ? from : "", from ? strlen(from) : 0, h);
+}
+
+long gv_milter_packet(const unsigned char *buf, size_t len, char *cmd_r,
+		      const unsigned char **data_r, size_t *len_r)
+{
+	if (len < 4)
+		return 0;
+	uint32_t n = ((uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3]);
+	if (n == 0 || n > GV_MILTER_MAX_PACKET)
+		return -1;
+	if (len - 4 < n)
+		return 0;
+	*cmd_r = (char)buf[4];
+	*data_r = buf + 5;
+	*len_r = n - 1;
+	return (long)n + 4;
 }

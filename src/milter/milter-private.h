@@ -1,5 +1,5 @@
 /* Internal to src/milter: generations of scanner processes, the worker's
- * shared state, the worker <-> scanner protocol and the libmilter glue. */
+ * shared state, the worker <-> scanner protocol. The milter protocol is in proto.h. */
 #ifndef GV_MILTER_PRIVATE_H
 #define GV_MILTER_PRIVATE_H
 
@@ -95,7 +95,6 @@ struct gv_milter_state {
 	unsigned next_id;
 	const char *config_path;
 	const char *socket;
-	bool unix_socket;      /* no Nagle: every per-message step can go without a reply */
 	bool syslog;           /* scanners log to syslog too */
 	int exe_fd;            /* our own binary (O_PATH), opened before the drop */
 	int wake_fd;           /* eventfd: a scanner slot needs the pool thread */

@@ -1,10 +1,10 @@
 /*
  * milter — `geneva milter`: the scan engine behind Postfix or Sendmail
- * through libmilter (docs/milter.md).
+ * speaking the milter protocol (own implementation, server.c; docs/milter.md).
  *
  * Process model: a supervisor (no parsing, no network) forks one worker and
  * forks a new one whenever the worker dies. The worker opens the milter
- * socket, drops root, and serves every SMTP session on a libmilter thread;
+ * socket, drops root, and serves every MTA connection on a thread of its own;
  * it parses no mail. Scans run in a pool of single-threaded scanner
  * processes (one engine each, fork + exec of this binary), one message at
  * a time, so a crash while scanning costs only that message: it is
@@ -33,7 +33,7 @@ enum gv_milter_qmode { GV_MILTER_Q_DISCARD = 0, GV_MILTER_Q_HOLD };
 
 /* The `milter` section of the YAML config (docs/config.md). */
 struct gv_milter_config {
-	char *socket;            /* libmilter connection spec */
+	char *socket;            /* inet:PORT@HOST, inet6:PORT@HOST, unix:/path */
 	char *socket_group;      /* unix socket's group; NULL = the user's */
 	char *user;              /* NULL = "geneva" if it exists, else "nobody" */
 	char *pidfile;           /* written in background mode */
@@ -46,7 +46,7 @@ struct gv_milter_config {
 	enum gv_milter_qmode quarantine_mode;
 	bool add_headers;        /* X-Geneva-* on every delivered message */
 	char *subject_prefix;    /* "" = none; added when the verdict is tag */
-	unsigned timeout_s;      /* libmilter I/O timeout per MTA command */
+	unsigned timeout_s;      /* I/O timeout per MTA command */
 	unsigned shutdown_grace_s; /* SIGTERM: wait this long for sessions */
 	bool syslog;             /* log to syslog (always in background) */
 };
@@ -79,7 +79,7 @@ char *gv_milter_reasons(struct gv_pool *pool, const struct gv_scan_result *r,
 			size_t max_reasons, size_t max_len);
 
 /* Text safe in an SMTP reply or a header: printable ASCII only (others
- * become '?'), no '%' (libmilter formats replies), at most max bytes. */
+ * become '?'), no '%' (MTAs format replies), at most max bytes. */
 char *gv_milter_safe_text(struct gv_pool *pool, const char *s, size_t max);
 
 /* A log value: as is when it is non-empty printable ASCII without space,

@@ -75,6 +75,7 @@ enum gv_mstat { GV_M_CONTINUE, GV_M_NOREPLY, GV_M_ACCEPT, GV_M_DISCARD,
 /* One MTA connection, as the callbacks see it. */
 struct gv_mctx {
 	int fd;
+	bool tcp;              /* ACK every read at once (see fill) */
 	void *priv;            /* the callbacks' session */
 	char qid[64];          /* macro "i" (Postfix's queue id), "" = unknown */
 	char *reply;           /* "451 4.7.1 text" for the next reject/tempfail */

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "milter/milter-private.h"
+#include "milter/proto.h"
 
 static void test_addr(void **state)
 {
@@ -203,6 +204,29 @@ static void test_frames(void **state)
 	assert_int_equal(gv_milter_frame_parse(m, sizeof(m), 8, 100, &fr), -1);
 }
 
+static void test_packet(void **state)
+{
+	(void)state;
+	static const unsigned char two[] = { 0, 0, 0, 3, 'H', 'x', 0, 0, 0, 0, 1, 'N' };
+	char cmd;
+	const unsigned char *d;
+	size_t len;
+	assert_int_equal(gv_milter_packet(two, sizeof(two), &cmd, &d, &len), 7);
+	assert_int_equal(cmd, 'H');
+	assert_int_equal(len, 2);
+	assert_ptr_equal(d, two + 5);
+	assert_int_equal(gv_milter_packet(two + 7, 5, &cmd, &d, &len), 5);
+	assert_int_equal(cmd, 'N');
+	assert_int_equal(len, 0);
+	/* incomplete: wait for more; a zero or huge length: an error */
+	assert_int_equal(gv_milter_packet(two, 6, &cmd, &d, &len), 0);
+	assert_int_equal(gv_milter_packet(two, 3, &cmd, &d, &len), 0);
+	static const unsigned char zero[] = { 0, 0, 0, 0, 'A' };
+	static const unsigned char huge[] = { 0x7f, 0, 0, 0, 'B' };
+	assert_int_equal(gv_milter_packet(zero, sizeof(zero), &cmd, &d, &len), -1);
+	assert_int_equal(gv_milter_packet(huge, sizeof(huge), &cmd, &d, &len), -1);
+}
+
 static void test_digest(void **state)
 {
 	(void)state;
@@ -374,6 +398,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_append_header),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_packet),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_scanners),
 	};
