@@ -99,6 +99,10 @@ codes = lambda runs: sum(sum(v for c, v in x["codes"].items() if c != "250") for
 print("  %-36s %14s %14s" % ("non-250 replies (all rounds)", codes(A), codes(M)))
 print("  throughput ratio (milter/alone, medians): %.2f  (goal >= 0.8)" %
       (med(M, "msgs_per_s") / med(A, "msgs_per_s")))
+# each round's milter run follows its alone run directly, so a round's
+# ratio compares like with like when the machine's other load drifts
+rr = [m["msgs_per_s"] / a["msgs_per_s"] for a, m in zip(A, M)]
+print("  per-round ratios: %s, median %.2f" % ([round(x, 2) for x in rr], statistics.median(rr)))
 print("paced at %s messages/s (%d messages per round)" % (rate, AP[0]["messages"]))
 for k, label in keys:
     print("  %-36s %14s %14s" % (label, med(AP, k), med(MP, k)))
