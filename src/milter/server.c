@@ -148,9 +148,16 @@ static int fill(struct gv_mctx *c)
 		c->in_len -= c->in_pos;
 		c->in_pos = 0;
 	}
+	/* room for the rest of a packet: we only read when no whole packet is
+	 * buffered, so the buffer never needs more than the largest packet
+	 * plus one read */
 	if (c->in_cap - c->in_len < 16384) {
-		c->in_cap = c->in_cap * 2 > GV_MILTER_MAX_PACKET + 16384 ? c->in_cap + 16384
-									 : c->in_cap * 2;
+		size_t cap = c->in_cap * 2;
+		if (cap > GV_MILTER_MAX_PACKET + 65536)
+			cap = GV_MILTER_MAX_PACKET + 65536;
+		if (cap < c->in_len + 16384)
+			cap = c->in_len + 16384;
+		c->in_cap = cap;
 		c->in = gv_realloc(c->in, c->in_cap);
 	}
 	for (;;) {
