@@ -89,7 +89,7 @@ printf 'From: PayPal <service@paypa1.com>\r\nTo: erin@example.org\r\nSubject: ac
 "$G" report lookalikes --db st.db --json --limit 1000 2>/dev/null | python3 -c '
 import json, sys
 rows = [r for r in json.load(sys.stdin)["rows"] if r["domain"] == "paypa1.com"]
-assert len(rows) == 1 and rows[0]["brand"] == "paypal.com" and rows[0]["source"] == "scan", rows
+assert len(rows) == 1 and rows[0]["brand"] == "paypal.com" and rows[0]["source"] == "cli", rows
 ' || fail "scan lookalike not in the store"
 ok "a lookalike seen by the scan is kept in the store"
 echo "1..$n"
