@@ -37,6 +37,8 @@
 
 #include "milter/milter-private.h"
 #include "milter/proto.h"
+#include "intel/intel.h"
+#include "respond/respond.h"
 
 struct run {
 	const char *config;   /* config file or NULL */
@@ -89,6 +91,29 @@ static int resolve_user(const char *name, struct run *r, const char **error_r)
 	r->pw.pw_name = gv_strdup(pw->pw_name);
 	r->drop = true;
 	return 1;
+}
+
+/* mkdir -p (parents 0755, dir 0700), then the dir belongs to the milter
+ * user. -1 after printing why. */
+static int own_dir(const char *dir, const struct run *r)
+{
+	char *d = gv_strdup(dir);
+	for (char *p = strchr(d + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(d, 0755) < 0 && errno != EEXIST)
+			fprintf(stderr, "geneva: %s: %s\n", d, strerror(errno));
+		*p = '/';
+	}
+	int rc = 0;
+	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "geneva: %s: %s\n", d, strerror(errno));
+		rc = -1;
+	} else if (r->drop && chown(d, r->pw.pw_uid, r->pw.pw_gid) < 0) {
+		fprintf(stderr, "geneva: %s: %s\n", d, strerror(errno));
+		rc = -1;
+	}
+	gv_free(d);
+	return rc;
 }
 
 static int drop_privileges(const struct run *r, const char **error_r)
@@ -197,6 +222,7 @@ static int worker(const struct run *r)
 		return 2;
 	}
 	gv_milter_gen_install(&st, g);
+	gv_milter_alerts_thread_start(r->config);
 	pthread_t th;
 	pthread_create(&th, NULL, gv_milter_pool_thread, &st);
 	pthread_detach(th);
@@ -378,22 +404,31 @@ int gv_milter_main(const struct gv_milter_options *o)
 		}
 		r.socket_gid = gr->gr_gid;
 	}
-	/* the store belongs to the milter user (the CLI switches to it);
-	 * missing parents are created 0755 */
-	for (char *p = strchr(r.qdir + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(r.qdir, 0755) < 0 && errno != EEXIST)
-			fprintf(stderr, "geneva: %s: %s\n", r.qdir, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(r.qdir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "geneva: %s: %s\n", r.qdir, strerror(errno));
+	/* the quarantine store belongs to the milter user (the CLI switches
+	 * to it), so do the intel journal slots and the alert spool the
+	 * scanners write when the config asks for them */
+	if (own_dir(r.qdir, &r) < 0)
+		goto out;
+	struct gv_intel_config *icfg = NULL;
+	if (gv_intel_config_load(o->config_path, &icfg, &err) < 0) {
+		fprintf(stderr, "geneva: %s\n", err);
 		goto out;
 	}
-	if (r.drop && chown(r.qdir, r.pw.pw_uid, r.pw.pw_gid) < 0) {
-		fprintf(stderr, "geneva: %s: %s\n", r.qdir, strerror(errno));
+	int bad = icfg->store_configured ? own_dir(icfg->journal_dir, &r) : 0;
+	gv_intel_config_free(&icfg);
+	struct gv_alerts_config acfg = { 0 };
+	void *astore = NULL;
+	if (o->config_path &&
+	    gv_alerts_config_load(o->config_path, &acfg, &astore, &err) < 0) {
+		fprintf(stderr, "geneva: %s: %s\n", o->config_path, err);
 		goto out;
 	}
+	if (acfg.configured)
+		bad |= own_dir(acfg.spool_dir ? acfg.spool_dir :
+						"/var/lib/geneva/alerts", &r);
+	gv_alerts_config_free(&astore);
+	if (bad)
+		goto out;
 	const char *pidfile = o->pidfile ? o->pidfile : cfg->pidfile;
 	r.syslog = !o->foreground || cfg->syslog;
 	if (r.syslog)

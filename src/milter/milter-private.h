@@ -92,6 +92,10 @@ struct gv_milter_state {
 	struct gv_milter_gen *current;
 	struct gv_milter_gen *gens;      /* current and older, still referenced */
 	struct gv_milter_gen *graveyard; /* unreferenced, waiting to be freed */
+	/* scanners of freed generations not reaped yet (reap() waits for
+	 * known pids only: the worker has other children) */
+	pid_t orphans[64];
+	size_t n_orphans;
 	unsigned next_id;
 	const char *config_path;
 	const char *socket;
@@ -169,5 +173,31 @@ unsigned gv_milter_crash_note(struct gv_milter_state *st, uint64_t digest,
 /* ---- the scanner process (scanner.c) ---- */
 /* Gives the protocol callbacks (callbacks.c) st as their shared state. */
 void gv_milter_register(struct gv_milter_state *st);
+
+/* ---- a scanner's intel recording and alerts (scanner-record.c) ---- */
+struct gv_record;
+struct gv_alerts;
+struct gv_milter_scanner_record {
+	struct gv_record *rec;     /* NULL: no intel.store in the config */
+	struct gv_alerts *alerts;  /* NULL: no alerts: section */
+	int lock_fd;               /* the claimed journal slot's lock */
+};
+/* Starts what the config asks for; problems are logged, never fatal (the
+ * scan goes on). Indicator matching is wired into engine. */
+void gv_milter_scanner_record_start(struct gv_milter_scanner_record *x,
+				    const char *config_path,
+				    struct gv_scan_engine *engine);
+/* Records r and raises its alerts; called after the answer is sent. */
+void gv_milter_scanner_record(struct gv_milter_scanner_record *x,
+			      const struct gv_scan_result *r,
+			      const struct gv_scan_envelope *env, const char *qid);
+/* Drains the recorder (a journal left by a store that is down is replayed
+ * by the next scanner claiming the slot). */
+void gv_milter_scanner_record_stop(struct gv_milter_scanner_record *x);
+
+/* The worker's alert delivery: a thread that flushes the outbox the
+ * scanners queue into, when the config has an alerts: section (else no
+ * thread). Runs until the process exits. */
+void gv_milter_alerts_thread_start(const char *config_path);
 
 #endif

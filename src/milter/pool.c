@@ -450,11 +450,40 @@ static struct gv_milter_gen *find_pid(struct gv_milter_gen *list, pid_t pid,
 }
 
 /* Collects exited children and marks their slots. */
+/* Reaps scanner processes only: the worker has other children (the alert
+ * thread's mail command), whose status belongs to whoever started them,
+ * so no waitpid(-1). */
+static pid_t wait_scanner(struct gv_milter_state *st, int *status)
+{
+	pid_t pids[256];
+	size_t n = 0;
+	pthread_mutex_lock(&st->lock);
+	for (int pass = 0; pass < 2; pass++)
+		for (struct gv_milter_gen *x = pass ? st->graveyard : st->gens; x;
+		     x = x->next)
+			for (size_t i = 0; i < x->n && n < GV_ARRAY_LEN(pids); i++)
+				if (x->sc[i].pid > 0)
+					pids[n++] = x->sc[i].pid;
+	for (size_t i = 0; i < st->n_orphans && n < GV_ARRAY_LEN(pids); i++)
+		pids[n++] = st->orphans[i];
+	pthread_mutex_unlock(&st->lock);
+	for (size_t i = 0; i < n; i++)
+		if (waitpid(pids[i], status, WNOHANG) == pids[i]) {
+			pthread_mutex_lock(&st->lock);
+			for (size_t k = 0; k < st->n_orphans; k++)
+				if (st->orphans[k] == pids[i])
+					st->orphans[k] = st->orphans[--st->n_orphans];
+			pthread_mutex_unlock(&st->lock);
+			return pids[i];
+		}
+	return 0;
+}
+
 static void reap(struct gv_milter_state *st)
 {
 	int status;
 	pid_t p;
-	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((p = wait_scanner(st, &status)) > 0) {
 		pthread_mutex_lock(&st->lock);
 		size_t slot = 0;
 		enum gv_scanner_state was = GV_SC_DEAD;
@@ -546,8 +575,14 @@ static void free_graveyard(struct gv_milter_state *st)
 	while (g != NULL) {
 		struct gv_milter_gen *next = g->next;
 		gv_log(GV_LOG_INFO, "event=generation_retired generation=%u", g->id);
-		/* its scanners get EOF and exit; reap() collects them (their
-		 * pids are no longer known then, which is expected) */
+		/* its scanners get EOF and exit; reap() collects them as
+		 * orphans (no generation to report to any more) */
+		pthread_mutex_lock(&st->lock);
+		for (size_t i = 0; i < g->n; i++)
+			if (g->sc[i].pid > 0 &&
+			    st->n_orphans < GV_ARRAY_LEN(st->orphans))
+				st->orphans[st->n_orphans++] = g->sc[i].pid;
+		pthread_mutex_unlock(&st->lock);
 		gen_free(g);
 		g = next;
 	}

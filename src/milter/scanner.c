@@ -1,8 +1,9 @@
 /*
  * A scanner process (`geneva milter --scanner-fd FD ...`, started by the
  * worker with fork + exec of its own binary, never by a user): one thread,
- * one scan engine, one message at a time. It loads the configuration and
- * the site's classifier, says "ready" on its socket, then answers one
+ * one scan engine, one message at a time. It loads the configuration, the
+ * site's classifier and (when configured) the intel index, recorder and
+ * alerts (scanner-record.c), says "ready" on its socket, then answers one
  * reply frame per request frame until the worker closes the socket.
  *
  * Why a process per scanner: a crash (or a hang, which the worker ends
@@ -50,6 +51,7 @@ static int reply_error(int fd, const char *err)
 }
 
 static int scan_one(int fd, struct gv_scan_engine *engine,
+		    struct gv_milter_scanner_record *x,
 		    const struct gv_milter_frame *req)
 {
 	if (req->n < GV_REQ_RCPT0)
@@ -94,6 +96,8 @@ static int scan_one(int fd, struct gv_scan_engine *engine,
 		l[i] = strlen(f[i]);
 	rc = gv_milter_frame_write(fd, GV_REP_N, f, l);
 	gv_buf_free(&js);
+	/* after the answer: the store and the alert outbox never delay mail */
+	gv_milter_scanner_record(x, r, &env, req->field[GV_REQ_QID]);
 	gv_pool_free(&pool);
 	return rc;
 }
@@ -121,6 +125,8 @@ int gv_milter_scanner_main(const char *config_path, int fd, uint64_t max_message
 		struct gv_scan_classifier c = gv_learn_hook_classifier(&hook);
 		gv_scan_engine_set_classifier(engine, &c);
 	}
+	struct gv_milter_scanner_record x;
+	gv_milter_scanner_record_start(&x, config_path, engine);
 	char ms[24];
 	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(gv_now_ms() - t0));
 	const void *rf[] = { "ready", ms };
@@ -140,10 +146,11 @@ int gv_milter_scanner_main(const char *config_path, int fd, uint64_t max_message
 			rv = 2;
 			break;
 		}
-		if (scan_one(fd, engine, &req) < 0)
+		if (scan_one(fd, engine, &x, &req) < 0)
 			rv = 2;
 		gv_milter_frame_free(&req);
 	}
+	gv_milter_scanner_record_stop(&x);
 	gv_scan_engine_free(&engine);
 	gv_learn_model_free(&model);
 	return rv;

@@ -255,6 +255,7 @@ int gv_alert_emit(struct gv_alerts *a, const struct gv_alert *alert,
 	if (a->store && a->store(a->store_ctx, &al, id, json) < 0)
 		gv_log(GV_LOG_WARN, "alert: id=%s store hook failed", id);
 	gv_free(json);
-	gv_alerts_flush(a, 0);
+	if (!a->cfg.queue_only)
+		gv_alerts_flush(a, 0);
 	return 1;
 }

@@ -154,6 +154,7 @@ int gv_alerts_config_load(const char *path, struct gv_alerts_config *c,
 	struct y_alerts *y = root ? root->alerts : NULL;
 	if (y == NULL)
 		return 1;
+	c->configured = true;
 	int bad = 0;
 	c->spool_dir = y->spool_dir;
 	c->dedup_seconds = y->dedup_seconds;

@@ -114,6 +114,11 @@ struct gv_alerts_config {
 				         (1 tag, 2 quarantine, 3 reject);
 				         -1 = no message alerts */
 	int indicator_alerts;         /* 0 = on, -1 = off */
+	bool queue_only;              /* emit writes the outbox (and syslog)
+				         but delivers nothing: another process
+				         flushes (the milter's scanners) */
+	bool configured;              /* set by gv_alerts_config_load: the
+				         file has an alerts: section */
 };
 
 struct gv_alerts;
