@@ -19,10 +19,14 @@
  * last time. */
 static const struct gv_sql_stmt q_export = {
 	60,
-	"SELECT e.ts, c.value, e.edges FROM event e"
-	" LEFT JOIN entity c ON c.id = e.campaign"
-	" WHERE e.action >= 2 AND e.ts >= $1 AND e.ts <= $2"
-	" AND (CAST($3 AS TEXT) IS NULL OR c.value = $3 OR c.name = $3)",
+	"SELECT e.ts, e.campaign, e.edges FROM event e"
+	" WHERE e.action >= 2 AND e.ts >= $1 AND e.ts <= $2",
+	NULL
+};
+/* Campaigns a --campaign filter names (by value or name). */
+static const struct gv_sql_stmt q_export_camp = {
+	62,
+	"SELECT id FROM entity WHERE kind = 10 AND (value = $1 OR name = $1)",
 	NULL
 };
 static const struct gv_sql_stmt q_export_ent = {
@@ -159,6 +163,10 @@ static int row_cb(void *ctx, const struct gv_sql_row *row)
 /* ---- aggregation of the events' edges ---- */
 
 struct agg_ctx {
+	struct gv_intel_store *st;
+	const struct intel_roots *roots;
+	struct intel_cache *wanted; /* filter: root ids; NULL: all */
+	const char *error;
 	struct intel_agg agg; /* (entity, campaign index + 1 or 0, 0) */
 	struct intel_cache *camp_ids; /* campaign value -> index + 1 */
 	char **camps;
@@ -178,20 +186,49 @@ static int id_cmp(const void *a, const void *b)
 	return (int)cmp64(x->id, y->id);
 }
 
+static int camp_id_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct agg_ctx *a = ctx;
+	char key[32];
+	snprintf(key, sizeof(key), "%lld",
+		 (long long)intel_roots_find(a->roots, row->col[0].i));
+	intel_cache_put(a->wanted, 0, key, 1);
+	return 0;
+}
+
+static int value_cb(void *ctx, const struct gv_sql_row *row)
+{
+	*(char **)ctx = gv_strdup(row->col[1].s ? row->col[1].s : "");
+	return 1;
+}
+
 static int event_cb(void *ctx, const struct gv_sql_row *row)
 {
 	struct agg_ctx *a = ctx;
 	int64_t ts = row->col[0].i, camp = 0;
-	const char *cv = row->col[1].type == GV_SQL_NULL ? NULL : row->col[1].s;
-	if (cv != NULL) {
-		camp = intel_cache_get(a->camp_ids, 0, cv);
-		if (camp == 0) {
-			a->camps = gv_realloc(a->camps, (a->n_camps + 1) *
-								sizeof(*a->camps));
-			a->camps[a->n_camps++] = gv_strdup(cv);
-			camp = (int64_t)a->n_camps;
-			intel_cache_put(a->camp_ids, 0, cv, camp);
-		}
+	/* The event's campaign is its cluster's root (merged since). */
+	int64_t root = row->col[1].type == GV_SQL_NULL ?
+			       0 :
+			       intel_roots_find(a->roots, row->col[1].i);
+	char rkey[32];
+	snprintf(rkey, sizeof(rkey), "%lld", (long long)root);
+	if (a->wanted != NULL &&
+	    (root == 0 || intel_cache_get(a->wanted, 0, rkey) == 0))
+		return 0;
+	if (root > 0)
+		camp = intel_cache_get(a->camp_ids, 1, rkey);
+	if (root > 0 && camp == 0) {
+		/* First event of this campaign: its name, once. */
+		char *cv = NULL;
+		struct gv_sql_val p[1] = { GV_SQL_I(root) };
+		if (intel_sql_run(a->st, &q_export_ent, p, 1, value_cb, &cv,
+				  &a->error) < 0)
+			return -1;
+		a->camps = gv_realloc(a->camps,
+				      (a->n_camps + 1) * sizeof(*a->camps));
+		a->camps[a->n_camps++] = cv ? cv : gv_strdup("");
+		camp = (int64_t)a->n_camps;
+		intel_cache_put(a->camp_ids, 1, rkey, camp);
 	}
 	a->n = 0;
 	intel_edges_parse(row->col[2].s, &a->es, &a->n, &a->cap);
@@ -242,9 +279,25 @@ static int export_rows(struct gv_intel_store *st,
 		       const struct gv_sql_val *p, struct export_ctx *x,
 		       const char **error_r)
 {
-	struct agg_ctx a = { .camp_ids = intel_cache_new(1u << 20) };
+	struct agg_ctx a = { .st = st, .camp_ids = intel_cache_new(SIZE_MAX / 2) };
 	intel_agg_init(&a.agg);
-	int rc = intel_sql_run(st, &q_export, p, 3, event_cb, &a, error_r);
+	struct intel_roots *roots;
+	if (intel_roots_load(st, &roots, error_r) < 0) {
+		intel_cache_free(&a.camp_ids);
+		intel_agg_free(&a.agg);
+		return -1;
+	}
+	a.roots = roots;
+	int rc = 1;
+	if (p[2].type != GV_SQL_NULL) {
+		a.wanted = intel_cache_new(SIZE_MAX / 2);
+		rc = intel_sql_run(st, &q_export_camp, p + 2, 1, camp_id_cb, &a,
+				   error_r);
+	}
+	if (rc > 0)
+		rc = intel_sql_run(st, &q_export, p, 2, event_cb, &a, error_r);
+	if (rc < 0 && a.error != NULL)
+		*error_r = a.error;
 	struct out_row *rows = gv_calloc(a.agg.used + 1, sizeof(*rows));
 	size_t n = 0;
 	for (size_t i = 0; rc > 0 && i < a.agg.cap; i++) {
@@ -293,6 +346,8 @@ static int export_rows(struct gv_intel_store *st,
 	gv_free(a.camps);
 	gv_free(a.es);
 	intel_cache_free(&a.camp_ids);
+	intel_cache_free(&a.wanted);
+	intel_roots_free(&roots);
 	intel_agg_free(&a.agg);
 	return rc;
 }

@@ -211,6 +211,15 @@ static int64_t touch(struct ev_ctx *e, enum gv_intel_kind kind,
 	return id;
 }
 
+/* touch() for an entity known by id. */
+static void touch_id(struct ev_ctx *e, int64_t id, enum gv_intel_rel role)
+{
+	edge(e, role, id);
+	e->last_first = first_time(e, id);
+	if (e->last_first)
+		op(e, &e->b->ent, id, 0, 0, 0);
+}
+
 static void relate(struct ev_ctx *e, int64_t src, enum gv_intel_rel type,
 		   int64_t dst)
 {
@@ -224,57 +233,6 @@ static void stat(struct ev_ctx *e, enum gv_intel_kind kind, int64_t id)
 {
 	if (id > 0 && e->last_first)
 		op(e, &e->b->stat, e->day, kind, id, 0);
-}
-
-/* The skeleton of a lure URL: registrable domain plus the first path
- * segment with digits folded, so "x.com/inv/123" and "x.com/inv/456" meet. */
-static char *lure_key(struct gv_pool *pool, const struct gv_intel_url *u)
-{
-	const char *dom = u->domain ? u->domain : u->host;
-	if (dom == NULL || u->url == NULL)
-		return NULL;
-	const char *p = strstr(u->url, "://");
-	p = p ? strchr(p + 3, '/') : NULL;
-	char seg[64] = "";
-	size_t n = 0;
-	if (p != NULL)
-		for (p++; *p && *p != '/' && *p != '?' && n < sizeof(seg) - 1;
-		     p++)
-			seg[n++] = (*p >= '0' && *p <= '9') ? '#' : *p;
-	seg[n] = '\0';
-	char *key = gv_psprintf(pool, "lure:%s/%s", dom, seg);
-	gv_ascii_lower(key, strlen(key));
-	return key;
-}
-
-/* Campaign of an event: the one attribution gave it, else a cluster key
- * from shared attachment hash, lure URL pattern or sending network. */
-static const char *campaign_key(struct ev_ctx *e)
-{
-	const struct gv_intel_event *ev = e->ev;
-	if (ev->campaign && *ev->campaign)
-		return ev->campaign;
-	if (ev->action == GV_ACT_ACCEPT)
-		return NULL;
-	for (size_t i = 0; i < ev->n_attachments; i++)
-		if (ev->attachments[i].sha256)
-			return gv_psprintf(e->b->pool, "attachment:%s",
-					   ev->attachments[i].sha256);
-	for (size_t i = 0; i < ev->n_urls; i++) {
-		char *k = lure_key(e->b->pool, &ev->urls[i]);
-		if (k)
-			return k;
-	}
-	for (size_t i = 0; i < ev->n_ips; i++) {
-		unsigned a, b, c;
-		if (ev->ips[i] && sscanf(ev->ips[i], "%u.%u.%u.", &a, &b,
-					 &c) == 3)
-			return gv_psprintf(e->b->pool, "infra:%u.%u.%u.0/24",
-					   a, b, c);
-	}
-	const char *d = intel_email_domain(ev->from ? ev->from :
-						      ev->envelope_from);
-	return d ? gv_psprintf(e->b->pool, "sender-domain:%s", d) : NULL;
 }
 
 static int add_parts(struct ev_ctx *e, int64_t sender, int64_t campaign,
@@ -448,11 +406,22 @@ static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 	const char *from = ev->from ? ev->from : ev->envelope_from;
 	int64_t sender = touch(&e, GV_ENT_SENDER, from, GV_REL_SENT_BY,
 			       error_r);
-	const char *ck = sender < 0 ? NULL : campaign_key(&e);
-	int64_t campaign = ck ? touch(&e, GV_ENT_CAMPAIGN, ck,
-				      GV_REL_PART_OF_CAMPAIGN, error_r) :
-				0;
-	if (sender < 0 || campaign < 0)
+	if (sender < 0)
+		return -1;
+	/* Campaign: the one attribution gave it, else (not accepted) its
+	 * cluster by shared attachment, lure URL pattern or infrastructure. */
+	int64_t campaign = 0;
+	if (ev->campaign && *ev->campaign) {
+		campaign = touch(&e, GV_ENT_CAMPAIGN, ev->campaign,
+				 GV_REL_PART_OF_CAMPAIGN, error_r);
+	} else if (ev->action != GV_ACT_ACCEPT) {
+		if (intel_cluster_assign(b->st, b->pool, ev, e.ts, &campaign,
+					 error_r) < 0)
+			return -1;
+		if (campaign > 0)
+			touch_id(&e, campaign, GV_REL_PART_OF_CAMPAIGN);
+	}
+	if (campaign < 0)
 		return -1;
 	if (campaign > 0)
 		op(&e, &b->campaign, campaign, e.day, 0, 0);

@@ -117,6 +117,18 @@ struct intel_edge {
 void intel_edges_parse(const char *text, struct intel_edge **arr, size_t *n,
 		       size_t *cap);
 
+/* cluster.c: the campaign cluster of an unattributed message (0: it has
+ * no clustering feature); creates and merges clusters as needed. */
+int intel_cluster_assign(struct gv_intel_store *st, struct gv_pool *pool,
+			 const struct gv_intel_event *ev, int64_t ts,
+			 int64_t *campaign_r, const char **error_r);
+/* Every cluster's current root, for the reports. */
+struct intel_roots;
+int intel_roots_load(struct gv_intel_store *st, struct intel_roots **roots_r,
+		     const char **error_r);
+int64_t intel_roots_find(const struct intel_roots *roots, int64_t campaign);
+void intel_roots_free(struct intel_roots **roots);
+
 /* Normalises a value of kind in place (lower case where case-insensitive,
  * trailing dot, brackets around IPv6). Returns false when it is not a valid
  * value of that kind (then it must not become an indicator). */

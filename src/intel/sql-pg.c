@@ -85,6 +85,10 @@ static const char *const pg_schema[] = {
 	" ts BIGINT NOT NULL, usr TEXT, ip TEXT, domain TEXT, title TEXT,"
 	" summary TEXT, details TEXT)",
 	"CREATE INDEX IF NOT EXISTS alert_ts ON alert(ts)",
+	"CREATE TABLE IF NOT EXISTS cluster_feature(feature TEXT PRIMARY KEY,"
+	" cluster BIGINT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS cluster_parent(cluster BIGINT PRIMARY KEY,"
+	" parent BIGINT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS lookalike(domain BIGINT NOT NULL,"
 	" brand BIGINT NOT NULL, technique TEXT, score INTEGER NOT NULL,"
 	" first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, source TEXT,"

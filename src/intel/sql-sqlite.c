@@ -94,6 +94,10 @@ static const char *const sqlite_schema[] = {
 	" ts INTEGER NOT NULL, usr TEXT, ip TEXT, domain TEXT, title TEXT,"
 	" summary TEXT, details TEXT)",
 	"CREATE INDEX IF NOT EXISTS alert_ts ON alert(ts)",
+	"CREATE TABLE IF NOT EXISTS cluster_feature(feature TEXT PRIMARY KEY,"
+	" cluster INTEGER NOT NULL) WITHOUT ROWID",
+	"CREATE TABLE IF NOT EXISTS cluster_parent(cluster INTEGER PRIMARY KEY,"
+	" parent INTEGER NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS lookalike(domain INTEGER NOT NULL,"
 	" brand INTEGER NOT NULL, technique TEXT, score INTEGER NOT NULL,"
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, source TEXT,"
