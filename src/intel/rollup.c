@@ -210,10 +210,16 @@ static void build_all(void)
 	}
 }
 
-static int slot_cmp(const void *a, const void *b)
+/* Sorted by value (keys copied next to the slot pointer): comparing
+ * through the pointers cost a cache miss per comparison. */
+struct keyed {
+	int64_t k[3];
+	const struct intel_agg_slot *s;
+};
+
+static int keyed_cmp(const void *a, const void *b)
 {
-	const struct intel_agg_slot *x = *(const struct intel_agg_slot *const *)a;
-	const struct intel_agg_slot *y = *(const struct intel_agg_slot *const *)b;
+	const struct keyed *x = a, *y = b;
 	for (int i = 0; i < 3; i++)
 		if (x->k[i] != y->k[i])
 			return x->k[i] < y->k[i] ? -1 : 1;
@@ -230,18 +236,21 @@ int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
 	struct gv_sql_val vals[MAX_PARAMS];
 	/* Rows in key order: consecutive upserts then land on the same or
 	 * neighbouring b-tree pages instead of anywhere. */
-	const struct intel_agg_slot **order =
-		gv_calloc(agg->used + 1, sizeof(*order));
+	struct keyed *order = gv_calloc(agg->used + 1, sizeof(*order));
 	size_t m = 0;
 	for (size_t i = 0; i < agg->cap; i++)
 		if (agg->slots[i].hash != 0)
-			order[m++] = &agg->slots[i];
+			order[m++] = (struct keyed){
+				{ agg->slots[i].k[0], agg->slots[i].k[1],
+				  agg->slots[i].k[2] },
+				&agg->slots[i]
+			};
 	if (m > 1)
-		qsort(order, m, sizeof(*order), slot_cmp);
+		qsort(order, m, sizeof(*order), keyed_cmp);
 	size_t n = 0;
 	int ret = 1;
 	for (size_t i = 0; ret > 0 && i < m; i++) {
-		tb->row(order[i], vals + n * cols);
+		tb->row(order[i].s, vals + n * cols);
 		if (++n == per) {
 			if (intel_sql_run(st, &stmts[which][0], vals, n * cols,
 					  NULL, NULL, error_r) < 0)
