@@ -258,13 +258,16 @@ static const struct gv_sql_stmt q_campaigns = {
 	" JOIN entity c ON c.id = t.campaign",
 	NULL
 };
+/* Per cluster of a campaign: its users by id; names are looked up for
+ * the campaign's top ten only. */
 static const struct gv_sql_stmt q_campaign_targets = {
 	74,
-	"SELECT u.value, sum(tc.count) FROM day_target_campaign tc"
-	" JOIN entity u ON u.id = tc.usr"
-	" WHERE tc.campaign = $1 AND tc.day BETWEEN $2 AND $3"
-	" GROUP BY u.value",
+	"SELECT usr, sum(count) FROM day_target_campaign"
+	" WHERE campaign = $1 AND day BETWEEN $2 AND $3 GROUP BY usr",
 	NULL
+};
+static const struct gv_sql_stmt q_user_value = {
+	78, "SELECT value FROM entity WHERE id = $1", NULL
 };
 static const struct gv_sql_stmt q_campaign_entity = {
 	76, "SELECT value, name FROM entity WHERE id = $1", NULL
@@ -345,7 +348,8 @@ static int camp_cmp(const void *a, const void *b)
 }
 
 struct target {
-	char *user;
+	int64_t usr;
+	char *user; /* looked up for the candidates only */
 	int64_t messages;
 };
 
@@ -358,19 +362,26 @@ struct targets_ctx {
 static int targets_cb(void *ctx, const struct gv_sql_row *row)
 {
 	struct targets_ctx *t = ctx;
-	const char *u = row->col[0].s ? row->col[0].s : "";
+	char u[32];
+	snprintf(u, sizeof(u), "%lld", (long long)row->col[0].i);
 	int64_t at = intel_cache_get(t->index, 0, u);
 	if (at == 0) {
 		if (t->n == t->cap) {
 			t->cap = t->cap ? t->cap * 2 : 32;
 			t->v = gv_realloc(t->v, t->cap * sizeof(*t->v));
 		}
-		t->v[t->n] = (struct target){ gv_strdup(u), 0 };
+		t->v[t->n] = (struct target){ row->col[0].i, NULL, 0 };
 		intel_cache_put(t->index, 0, u, (int64_t)++t->n);
 		at = (int64_t)t->n;
 	}
 	t->v[at - 1].messages += row->col[1].i;
 	return 0;
+}
+
+static int target_count_cmp(const void *a, const void *b)
+{
+	const struct target *x = a, *y = b;
+	return (x->messages < y->messages) - (x->messages > y->messages);
 }
 
 static int target_cmp(const void *a, const void *b)
@@ -379,6 +390,12 @@ static int target_cmp(const void *a, const void *b)
 	if (x->messages != y->messages)
 		return x->messages > y->messages ? -1 : 1;
 	return strcmp(x->user, y->user);
+}
+
+static int user_value_cb(void *ctx, const struct gv_sql_row *row)
+{
+	*(char **)ctx = gv_strdup(row->col[0].s ? row->col[0].s : "");
+	return 1;
 }
 
 /* The ten most targeted users of a campaign, over all its clusters. */
@@ -396,9 +413,26 @@ static json_t *campaign_targets(struct gv_intel_store *st,
 				  error_r) < 0)
 			*rc_r = -1;
 	}
+	/* Top ten by messages, ties by name: names for the users that can
+	 * still be in it (as many as the tenth's count or more). */
 	if (t.n > 1)
-		qsort(t.v, t.n, sizeof(*t.v), target_cmp);
-	for (size_t i = 0; i < t.n; i++) {
+		qsort(t.v, t.n, sizeof(*t.v), target_count_cmp);
+	size_t cand = t.n < 10 ? t.n : 10;
+	while (cand > 0 && cand < t.n &&
+	       t.v[cand].messages == t.v[cand - 1].messages)
+		cand++;
+	for (size_t i = 0; i < cand; i++) {
+		struct gv_sql_val p[1] = { GV_SQL_I(t.v[i].usr) };
+		if (*rc_r > 0 && intel_sql_run(st, &q_user_value, p, 1,
+					       user_value_cb, &t.v[i].user,
+					       error_r) < 0)
+			*rc_r = -1;
+		if (t.v[i].user == NULL)
+			t.v[i].user = gv_strdup("");
+	}
+	if (cand > 1)
+		qsort(t.v, cand, sizeof(*t.v), target_cmp);
+	for (size_t i = 0; i < cand; i++) {
 		if (i < 10)
 			json_array_append_new(
 				out, json_pack("{s:s s:I}", "user", t.v[i].user,
