@@ -1,9 +1,11 @@
 /*
- * Event ingestion: one transaction per batch. Each new event gets its row,
- * its message->entity edges (event_entity) and findings; everything that
- * is a sum (entity counts, entity-entity relations, the per-day rollups the
- * reports read) is aggregated in memory first and written once per batch,
- * which is what makes tens of thousands of events per second possible.
+ * Event ingestion: one transaction per batch. Each new event gets its row
+ * (with its message->entity edges as text) and its findings; the batch
+ * writes one posting row per entity it mentions (entity->messages), and
+ * everything that is a sum (entity counts, entity-entity relations, the
+ * per-day rollups the reports read) is aggregated in memory first and
+ * written once per batch in key order: per-row writes at random places in
+ * the b-trees are what ingest time is made of (docs/intel.md, bench).
  * An event whose uid is already stored is skipped entirely, so replaying a
  * journal or retrying a batch never double-counts. Statement ids 20..39.
  */

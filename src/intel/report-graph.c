@@ -4,7 +4,8 @@
  * freemail domain cannot blow up the answer), and the recommendations
  * derived from the data, each with the evidence behind it.
  * Messages are nodes too: an event is reached from the entities it touches
- * (event_entity) and leads to all of them. Statement ids 80..99.
+ * (their posting rows) and leads to all of them (its edges text).
+ * Statement ids 80..99.
  */
 #include "intel/intel-map.h"
 #include "intel/intel-report.h"
