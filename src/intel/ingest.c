@@ -16,13 +16,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
-static const struct gv_sql_stmt q_event_ins = {
-	20,
-	"INSERT INTO event(uid, ts, day, message_id, subject, sender, action,"
-	" score, campaign, source, edges) VALUES($1, $2, $3, $4, $5, $6, $7, $8,"
-	" $9, $10, $11) ON CONFLICT(uid) DO NOTHING RETURNING id",
+/* Event rows go in multi-row INSERTs too, with ids reserved for the
+ * batch's new events up front: which uids are stored already is asked 64
+ * at a time first. A writer on another connection that inserts the same
+ * uid or takes the same id in between makes the batch fail (unique
+ * constraint) and it is retried (the recorder journals it), never
+ * doubled. */
+#define EVENT_ROWS 10
+#define UID_CHECK 64
+static char event_sql[EVENT_ROWS * 64 + 200];
+static char uid_sql[UID_CHECK * 6 + 64];
+static const struct gv_sql_stmt q_events = { 20, event_sql, NULL };
+static const struct gv_sql_stmt q_uids = { 24, uid_sql, NULL };
+static const struct gv_sql_stmt q_event1 = {
+	25,
+	"INSERT INTO event(id, uid, ts, day, message_id, subject, sender,"
+	" action, score, campaign, source, edges) VALUES($1, $2, $3, $4, $5,"
+	" $6, $7, $8, $9, $10, $11, $12)",
 	NULL
+};
+/* n new ids: SQLite after the largest (the transaction holds the write
+ * lock once it writes); PostgreSQL from the identity's sequence. */
+static const struct gv_sql_stmt q_reserve = {
+	29,
+	"WITH RECURSIVE r(i) AS (SELECT coalesce(max(id), 0) + 1 FROM event"
+	" UNION ALL SELECT i + 1 FROM r LIMIT $1) SELECT i FROM r",
+	"SELECT nextval(pg_get_serial_sequence('event', 'id'))"
+	" FROM generate_series(1, CAST($1 AS INTEGER))"
 };
 /* Findings and postings are written with multi-row INSERTs of ROWS rows
  * (the statement text is built once): one statement execution per ROWS
@@ -46,7 +68,7 @@ static const struct gv_sql_stmt q_posting1 = {
 	NULL
 };
 static void build_sql(char *out, size_t size, const char *head, int cols,
-		      int rows)
+		      int rows, const char *tail)
 {
 	size_t n = (size_t)snprintf(out, size, "%s VALUES", head);
 	int k = 1;
@@ -57,8 +79,8 @@ static void build_sql(char *out, size_t size, const char *head, int cols,
 					      c ? "," : "", k++);
 		n += (size_t)snprintf(out + n, size - n, ")");
 	}
-	snprintf(out + n, size - n, " ON CONFLICT DO NOTHING");
-	gv_assert(n + 24 < size);
+	snprintf(out + n, size - n, "%s", tail);
+	gv_assert(n + strlen(tail) + 1 < size);
 }
 
 static void build_all(void)
@@ -66,10 +88,20 @@ static void build_all(void)
 	build_sql(finding_sql, sizeof(finding_sql),
 		  "INSERT INTO finding(event, idx, analyzer, rule, score,"
 		  " evidence, part)",
-		  7, FINDING_ROWS);
+		  7, FINDING_ROWS, " ON CONFLICT DO NOTHING");
 	build_sql(posting_sql, sizeof(posting_sql),
 		  "INSERT INTO posting(entity, last_event, n, events)", 4,
-		  POSTING_ROWS);
+		  POSTING_ROWS, " ON CONFLICT DO NOTHING");
+	build_sql(event_sql, sizeof(event_sql),
+		  "INSERT INTO event(id, uid, ts, day, message_id, subject,"
+		  " sender, action, score, campaign, source, edges)",
+		  12, EVENT_ROWS, "");
+	size_t n = (size_t)snprintf(uid_sql, sizeof(uid_sql),
+				    "SELECT uid FROM event WHERE uid IN (");
+	for (int i = 1; i <= UID_CHECK; i++)
+		n += (size_t)snprintf(uid_sql + n, sizeof(uid_sql) - n, "%s$%d",
+				      i > 1 ? ", " : "", i);
+	snprintf(uid_sql + n, sizeof(uid_sql) - n, ")");
 }
 
 /* One message edge, for the batch's postings (entity -> its messages). */
@@ -94,6 +126,11 @@ struct batch {
 	size_t n_posts, cap_posts;
 	struct gv_sql_val *findings; /* 7 per finding */
 	size_t n_findings, cap_findings;
+	struct gv_sql_val *events; /* 12 per new event */
+	size_t n_events, cap_events;
+	int64_t *ids; /* reserved for the new events, in order */
+	size_t n_ids, next_id;
+	struct intel_cache *uids; /* stored or already in this batch */
 	struct intel_agg campaign; /* (campaign,day,0) */
 	struct intel_agg target_all; /* (user,0,0): all-time per user */
 	struct intel_agg ent; /* (id,0,0) */
@@ -391,10 +428,9 @@ static const char *edges_text(struct batch *b)
 	return gv_buf_cstr(&b->text);
 }
 
-/* Two phases: resolve every entity and collect the event's edges and sums
- * (entities are created even for a duplicate: they exist anyway), then
- * insert the event row; only when it is new do its sums, findings and
- * postings join the batch. 1 stored, 0 duplicate, -1 error. */
+/* Only for an event that is new (prepare() decided): resolves every
+ * entity, collects the event's edges and sums, then queues its row and
+ * adds its sums, findings and postings to the batch. 1 stored, -1 error. */
 static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 		      const char **error_r)
 {
@@ -430,17 +466,22 @@ static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 	if (add_parts(&e, sender, campaign, error_r) < 0 ||
 	    add_findings(&e, error_r) < 0)
 		return -1;
-	struct gv_sql_val p[11] = {
+	gv_assert(b->next_id < b->n_ids);
+	e.id = b->ids[b->next_id++];
+	struct gv_sql_val p[12] = {
+		GV_SQL_I(e.id),
 		GV_SQL_S(ev->event_id), GV_SQL_I(e.ts),
 		GV_SQL_I(e.day),	GV_SQL_S(ev->message_id),
 		GV_SQL_S(ev->subject),	sender ? GV_SQL_I(sender) : GV_SQL_S(NULL),
 		GV_SQL_I(ev->action),	GV_SQL_D(ev->score),
 		campaign ? GV_SQL_I(campaign) : GV_SQL_S(NULL),
-		GV_SQL_S(ev->source),	GV_SQL_S(edges_text(b))
+		GV_SQL_S(ev->source),
+		GV_SQL_S(gv_pstrdup(b->pool, edges_text(b)))
 	};
-	int rc = intel_sql_int(b->st, &q_event_ins, p, 11, &e.id, error_r);
-	if (rc <= 0)
-		return rc;
+	b->events = grow(b->events, &b->cap_events, b->n_events + 12,
+			 sizeof(*b->events));
+	memcpy(b->events + b->n_events, p, sizeof(p));
+	b->n_events += 12;
 	commit_event(&e);
 	return 1;
 }
@@ -521,7 +562,9 @@ static int flush_batch(struct batch *b, const char **error_r)
 	struct gv_intel_store *st = b->st;
 	bool prof = getenv("GV_INTEL_PROFILE") != NULL;
 	uint64_t t0 = gv_now_us();
-	if (flush_postings(b, error_r) < 0 ||
+	if (flush_rows(st, b->events, b->n_events, 12, EVENT_ROWS, &q_events,
+		       &q_event1, error_r) < 0 ||
+	    flush_postings(b, error_r) < 0 ||
 	    flush_rows(st, b->findings, b->n_findings, 7, FINDING_ROWS,
 		       &q_findings, &q_finding1, error_r) < 0)
 		return -1;
@@ -553,6 +596,61 @@ static int flush_batch(struct batch *b, const char **error_r)
 	return 1;
 }
 
+struct uid_ctx {
+	struct intel_cache *uids;
+};
+
+static int uid_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct uid_ctx *u = ctx;
+	if (row->col[0].s != NULL)
+		intel_cache_put(u->uids, 0, row->col[0].s, 1);
+	return 0;
+}
+
+static int id_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct batch *b = ctx;
+	b->ids[b->n_ids++] = row->col[0].i;
+	return 0;
+}
+
+/* Marks which events are new (fresh[i]): not stored, not earlier in the
+ * batch. Reserves their ids. Returns the number of new events, -1 error. */
+static ssize_t prepare(struct batch *b, const struct gv_intel_event *const *evs,
+		       size_t n, bool *fresh, const char **error_r)
+{
+	struct uid_ctx u = { b->uids };
+	for (size_t i = 0; i < n; i += UID_CHECK) {
+		struct gv_sql_val p[UID_CHECK];
+		for (size_t k = 0; k < UID_CHECK; k++)
+			p[k] = GV_SQL_S(i + k < n ? evs[i + k]->event_id : NULL);
+		if (intel_sql_run(b->st, &q_uids, p, UID_CHECK, uid_cb, &u,
+				  error_r) < 0)
+			return -1;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		gv_assert(evs[i]->event_id != NULL);
+		fresh[i] = intel_cache_get(b->uids, 0, evs[i]->event_id) == 0;
+		if (fresh[i]) {
+			intel_cache_put(b->uids, 0, evs[i]->event_id, 1);
+			m++;
+		}
+	}
+	if (m == 0)
+		return 0;
+	b->ids = gv_calloc(m, sizeof(*b->ids));
+	struct gv_sql_val p[1] = { GV_SQL_I((int64_t)m) };
+	if (intel_sql_run(b->st, &q_reserve, p, 1, id_cb, b, error_r) < 0)
+		return -1;
+	if (b->n_ids != m) {
+		*error_r = "intel: event ids could not be reserved";
+		return -1;
+	}
+	return (ssize_t)m;
+}
+
 int gv_intel_store_ingest(struct gv_intel_store *st,
 			  const struct gv_intel_event *const *events, size_t n,
 			  size_t *inserted_r, const char **error_r)
@@ -569,14 +667,21 @@ int gv_intel_store_ingest(struct gv_intel_store *st,
 	size_t inserted = 0;
 	bool prof = getenv("GV_INTEL_PROFILE") != NULL;
 	uint64_t t0 = gv_now_us();
+	b.uids = intel_cache_new(SIZE_MAX / 2);
+	bool *fresh = gv_calloc(n + 1, sizeof(*fresh));
 	int ret = intel_begin(st, error_r);
+	if (ret > 0 && prepare(&b, events, n, fresh, error_r) < 0)
+		ret = -1;
 	for (size_t i = 0; ret > 0 && i < n; i++) {
+		if (!fresh[i])
+			continue; /* stored already: replays never double-count */
 		int rc = ingest_one(&b, events[i], error_r);
 		if (rc < 0)
 			ret = -1;
 		else
 			inserted += (size_t)rc;
 	}
+	gv_free(fresh);
 	if (prof)
 		fprintf(stderr, "step 8 rows %zu us %llu\n", n,
 			(unsigned long long)(gv_now_us() - t0));
@@ -594,6 +699,9 @@ int gv_intel_store_ingest(struct gv_intel_store *st,
 		intel_agg_free(aggs[i]);
 	gv_free(b.posts);
 	gv_free(b.findings);
+	gv_free(b.events);
+	gv_free(b.ids);
+	intel_cache_free(&b.uids);
 	gv_free(b.ops);
 	gv_free(b.edges);
 	gv_buf_free(&b.text);

@@ -153,6 +153,16 @@ static void test_ingest_counts(void **state)
 	assert_int_equal(ins, 0);
 	assert_int_equal(gv_intel_store_counts(st, &c2, &err), 1);
 	assert_memory_equal(&c1, &c2, sizeof(c1));
+	/* The same new event twice in one batch: stored once. */
+	struct gv_intel_event ev;
+	char id[32];
+	make_event(&ev, id, sizeof(id), 77, rcpts, urls, findings, att);
+	const struct gv_intel_event *twice[2] = { &ev, &ev };
+	assert_int_equal(gv_intel_store_ingest(st, twice, 2, &ins, &err), 1);
+	assert_int_equal(ins, 1);
+	assert_int_equal(gv_intel_store_counts(st, &c2, &err), 1);
+	assert_int_equal(c2.events, 11);
+	assert_int_equal(c2.findings, 11);
 	gv_intel_store_close(&st);
 	assert_null(st);
 }
