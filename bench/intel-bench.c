@@ -1,5 +1,6 @@
 /*
  * intel-bench STORE_URI N [BATCH] [--recorder JOURNAL_DIR]
+ * (BATCH defaults to the recorder's default batch, GV_INTEL_BATCH_SIZE)
  *
  * Ingests N synthetic scan events into the store (the writer thread's path:
  * gv_intel_store_ingest in transactions of BATCH events, or with
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		gv_fatal("usage: intel-bench STORE_URI N [BATCH] "
 			 "[--recorder JOURNAL_DIR]");
-	uint64_t n, batch = 1000;
+	uint64_t n, batch = GV_INTEL_BATCH_SIZE;
 	if (gv_parse_u64(argv[2], 100000000, &n) < 0 ||
 	    (argc > 3 && argv[3][0] != '-' &&
 	     gv_parse_u64(argv[3], 1000000, &batch) < 0))

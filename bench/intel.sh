@@ -4,6 +4,7 @@
 #   bench/intel.sh [BUILD_DIR] [N]
 #   GV_BENCH_BACKENDS="sqlite postgres" (default both)
 # Goal (issue 5): >= 50,000 events/s into SQLite, top-targeted < 200 ms.
+# Batches are the recorder's default size (GV_INTEL_BATCH_SIZE).
 # Prints the bench program's key=value lines per backend; the PostgreSQL
 # server is started here on loopback in a temp dir and stopped at the end.
 set -eu
@@ -29,10 +30,10 @@ backends=${GV_BENCH_BACKENDS:-sqlite postgres}
 echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 case " $backends " in *" sqlite "*)
 echo "# sqlite, store ingest path (writer thread's transactions), N=$n"
-"$bench" "sqlite:$tmp/intel.db" "$n" 2000
+"$bench" "sqlite:$tmp/intel.db" "$n"
 echo "# sqlite, whole recorder path (record -> queue -> writer), 100000 events"
 mkdir -p "$tmp/journal"
-"$bench" "sqlite:$tmp/rec.db" 100000 2048 --recorder "$tmp/journal"
+"$bench" "sqlite:$tmp/rec.db" 100000 --recorder "$tmp/journal"
 ;; esac
 
 case " $backends " in *" postgres "*) ;; *) exit 0 ;; esac
@@ -44,7 +45,7 @@ if [ -n "$pgbin" ] && [ -x "$pgbin/initdb" ]; then
 		-o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start
 	echo "# postgres (shared_buffers 256MB, default durability), store ingest path, N=$n"
 	"$bench" "postgres:host=$tmp port=$port user=geneva dbname=postgres" \
-		"$n" 2000
+		"$n"
 else
 	echo "# postgres: server binaries not installed, skipped"
 fi

@@ -67,8 +67,10 @@ int gv_intel_config_load(const char *path, struct gv_intel_config **cfg_r,
 	c->store_configured = y && y->store;
 	c->journal_dir = gv_strdup(y && y->journal_dir ? y->journal_dir :
 					   "/var/lib/geneva/journal");
-	c->queue_size = y && y->queue_size ? y->queue_size : 4096;
-	c->batch_size = y && y->batch_size ? y->batch_size : 2048;
+	c->queue_size = y && y->queue_size ? y->queue_size :
+					      GV_INTEL_QUEUE_SIZE;
+	c->batch_size = y && y->batch_size ? y->batch_size :
+					      GV_INTEL_BATCH_SIZE;
 	c->busy_timeout_ms = y && y->busy_timeout_ms ? y->busy_timeout_ms :
 						       2000;
 	if (y && y->warninglists_count) {

@@ -7,24 +7,30 @@
  * from the data, so the same store and filter always give the same bytes
  * (which is what gets signed). Statement ids 60..69.
  */
+#include "intel/intel-map.h"
 #include "intel/intel-private.h"
 
 #include <jansson.h>
 #include <string.h>
 #include <time.h>
 
+/* The malicious events in range with their edges; what they touch is
+ * aggregated here per (entity, campaign): distinct messages, first and
+ * last time. */
 static const struct gv_sql_stmt q_export = {
 	60,
-	"SELECT en.kind, en.value, c.value, count(DISTINCT e.id), min(e.ts),"
-	" max(e.ts) FROM event e JOIN event_entity ee ON ee.event = e.id"
-	" JOIN entity en ON en.id = ee.entity"
-	" LEFT JOIN entity c ON c.id = e.campaign"
-	" WHERE e.action >= 2 AND e.ts >= $1 AND e.ts <= $2"
-	" AND (CAST($3 AS TEXT) IS NULL OR c.value = $3 OR c.name = $3)"
-	" AND en.kind IN (2, 4, 5, 6, 7)"
-	" GROUP BY en.kind, en.value, c.value ORDER BY en.kind, en.value,"
-	" c.value",
+	"SELECT e.ts, e.campaign, e.edges FROM event e"
+	" WHERE e.action >= 2 AND e.ts >= $1 AND e.ts <= $2",
 	NULL
+};
+/* Campaigns a --campaign filter names (by value or name). */
+static const struct gv_sql_stmt q_export_camp = {
+	62,
+	"SELECT id FROM entity WHERE kind = 10 AND (value = $1 OR name = $1)",
+	NULL
+};
+static const struct gv_sql_stmt q_export_ent = {
+	61, "SELECT kind, value FROM entity WHERE id = $1", NULL
 };
 
 static void stix_time(int64_t t, char out[32])
@@ -154,6 +160,198 @@ static int row_cb(void *ctx, const struct gv_sql_row *row)
 	return 0;
 }
 
+/* ---- aggregation of the events' edges ---- */
+
+struct agg_ctx {
+	struct gv_intel_store *st;
+	const struct intel_roots *roots;
+	struct intel_cache *wanted; /* filter: root ids; NULL: all */
+	const char *error;
+	struct intel_agg agg; /* (entity, campaign index + 1 or 0, 0) */
+	struct intel_cache *camp_ids; /* campaign value -> index + 1 */
+	char **camps;
+	size_t n_camps;
+	struct intel_edge *es;
+	size_t n, cap;
+};
+
+static int64_t cmp64(int64_t a, int64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	const struct intel_edge *x = a, *y = b;
+	return (int)cmp64(x->id, y->id);
+}
+
+static int camp_id_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct agg_ctx *a = ctx;
+	char key[32];
+	snprintf(key, sizeof(key), "%lld",
+		 (long long)intel_roots_find(a->roots, row->col[0].i));
+	intel_cache_put(a->wanted, 0, key, 1);
+	return 0;
+}
+
+static int value_cb(void *ctx, const struct gv_sql_row *row)
+{
+	*(char **)ctx = gv_strdup(row->col[1].s ? row->col[1].s : "");
+	return 1;
+}
+
+static int event_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct agg_ctx *a = ctx;
+	int64_t ts = row->col[0].i, camp = 0;
+	/* The event's campaign is its cluster's root (merged since). */
+	int64_t root = row->col[1].type == GV_SQL_NULL ?
+			       0 :
+			       intel_roots_find(a->roots, row->col[1].i);
+	char rkey[32];
+	snprintf(rkey, sizeof(rkey), "%lld", (long long)root);
+	if (a->wanted != NULL &&
+	    (root == 0 || intel_cache_get(a->wanted, 0, rkey) == 0))
+		return 0;
+	if (root > 0)
+		camp = intel_cache_get(a->camp_ids, 1, rkey);
+	if (root > 0 && camp == 0) {
+		/* First event of this campaign: its name, once. */
+		char *cv = NULL;
+		struct gv_sql_val p[1] = { GV_SQL_I(root) };
+		if (intel_sql_run(a->st, &q_export_ent, p, 1, value_cb, &cv,
+				  &a->error) < 0)
+			return -1;
+		a->camps = gv_realloc(a->camps,
+				      (a->n_camps + 1) * sizeof(*a->camps));
+		a->camps[a->n_camps++] = cv ? cv : gv_strdup("");
+		camp = (int64_t)a->n_camps;
+		intel_cache_put(a->camp_ids, 1, rkey, camp);
+	}
+	a->n = 0;
+	intel_edges_parse(row->col[2].s, &a->es, &a->n, &a->cap);
+	if (a->n > 1)
+		qsort(a->es, a->n, sizeof(*a->es), id_cmp);
+	for (size_t i = 0; i < a->n; i++)
+		if (i == 0 || a->es[i].id != a->es[i - 1].id)
+			intel_agg_add(&a->agg, a->es[i].id, camp, 0, ts, true, 0);
+	return 0;
+}
+
+struct out_row {
+	int64_t kind, count, first, last;
+	char *value;
+	const char *camp;
+};
+
+static int out_cmp(const void *a, const void *b)
+{
+	const struct out_row *x = a, *y = b;
+	if (x->kind != y->kind)
+		return (int)cmp64(x->kind, y->kind);
+	int c = strcmp(x->value, y->value);
+	if (c != 0)
+		return c;
+	if (x->camp == NULL || y->camp == NULL)
+		return (x->camp != NULL) - (y->camp != NULL); /* NULL first */
+	return strcmp(x->camp, y->camp);
+}
+
+struct ent_ctx {
+	int64_t kind;
+	char *value;
+};
+
+static int ent_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct ent_ctx *e = ctx;
+	e->kind = row->col[0].i;
+	e->value = gv_strdup(row->col[1].s ? row->col[1].s : "");
+	return 1;
+}
+
+/* Rows (kind, value, campaign, messages, first, last) for the sender, URL,
+ * domain, IP and hash entities of the malicious events in range, ordered
+ * by kind, value, campaign (no campaign first), into row_cb. */
+static int export_rows(struct gv_intel_store *st,
+		       const struct gv_sql_val *p, struct export_ctx *x,
+		       const char **error_r)
+{
+	struct agg_ctx a = { .st = st, .camp_ids = intel_cache_new(SIZE_MAX / 2) };
+	intel_agg_init(&a.agg);
+	struct intel_roots *roots;
+	if (intel_roots_load(st, &roots, error_r) < 0) {
+		intel_cache_free(&a.camp_ids);
+		intel_agg_free(&a.agg);
+		return -1;
+	}
+	a.roots = roots;
+	int rc = 1;
+	if (p[2].type != GV_SQL_NULL) {
+		a.wanted = intel_cache_new(SIZE_MAX / 2);
+		rc = intel_sql_run(st, &q_export_camp, p + 2, 1, camp_id_cb, &a,
+				   error_r);
+	}
+	if (rc > 0)
+		rc = intel_sql_run(st, &q_export, p, 2, event_cb, &a, error_r);
+	if (rc < 0 && a.error != NULL)
+		*error_r = a.error;
+	struct out_row *rows = gv_calloc(a.agg.used + 1, sizeof(*rows));
+	size_t n = 0;
+	for (size_t i = 0; rc > 0 && i < a.agg.cap; i++) {
+		const struct intel_agg_slot *s = &a.agg.slots[i];
+		if (s->hash == 0)
+			continue;
+		struct ent_ctx e = { 0, NULL };
+		struct gv_sql_val q[1] = { GV_SQL_I(s->k[0]) };
+		if (intel_sql_run(st, &q_export_ent, q, 1, ent_cb, &e,
+				  error_r) < 0) {
+			rc = -1;
+			break;
+		}
+		bool wanted = e.kind == GV_ENT_SENDER || e.kind == GV_ENT_URL ||
+			      e.kind == GV_ENT_DOMAIN || e.kind == GV_ENT_IP ||
+			      e.kind == GV_ENT_HASH;
+		if (e.value == NULL || !wanted) {
+			gv_free(e.value);
+			continue;
+		}
+		rows[n++] = (struct out_row){
+			.kind = e.kind,
+			.count = s->count,
+			.first = s->first,
+			.last = s->last,
+			.value = e.value,
+			.camp = s->k[1] ? a.camps[s->k[1] - 1] : NULL,
+		};
+	}
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), out_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct gv_sql_val cols[6] = {
+			GV_SQL_I(rows[i].kind),	 GV_SQL_S(rows[i].value),
+			GV_SQL_S(rows[i].camp),	 GV_SQL_I(rows[i].count),
+			GV_SQL_I(rows[i].first), GV_SQL_I(rows[i].last)
+		};
+		struct gv_sql_row r = { 6, cols };
+		if (rc > 0)
+			row_cb(x, &r);
+		gv_free(rows[i].value);
+	}
+	gv_free(rows);
+	for (size_t i = 0; i < a.n_camps; i++)
+		gv_free(a.camps[i]);
+	gv_free(a.camps);
+	gv_free(a.es);
+	intel_cache_free(&a.camp_ids);
+	intel_cache_free(&a.wanted);
+	intel_roots_free(&roots);
+	intel_agg_free(&a.agg);
+	return rc;
+}
+
 int gv_intel_export_stix(struct gv_intel_store *st,
 			 const struct gv_intel_export_filter *f, char **json_r,
 			 size_t *len_r, size_t *objects_r, const char **error_r)
@@ -172,7 +370,7 @@ int gv_intel_export_stix(struct gv_intel_store *st,
 	int64_t until = f->until ? f->until : INT64_MAX;
 	struct gv_sql_val p[3] = { GV_SQL_I(f->since), GV_SQL_I(until),
 				   GV_SQL_S(f->campaign) };
-	int rc = intel_sql_run(st, &q_export, p, 3, row_cb, &x, error_r);
+	int rc = export_rows(st, p, &x, error_r);
 	if (rc > 0) {
 		snprintf(seed, sizeof(seed), "%lld:%lld:%.500s",
 			 (long long)f->since, (long long)until,

@@ -1,9 +1,11 @@
 /*
- * Event ingestion: one transaction per batch. Each new event gets its row,
- * its message->entity edges (event_entity) and findings; everything that
- * is a sum (entity counts, entity-entity relations, the per-day rollups the
- * reports read) is aggregated in memory first and written once per batch,
- * which is what makes tens of thousands of events per second possible.
+ * Event ingestion: one transaction per batch. Each new event gets its row
+ * (with its message->entity edges as text) and its findings; the batch
+ * writes one posting row per entity it mentions (entity->messages), and
+ * everything that is a sum (entity counts, entity-entity relations, the
+ * per-day rollups the reports read) is aggregated in memory first and
+ * written once per batch in key order: per-row writes at random places in
+ * the b-trees are what ingest time is made of (docs/intel.md, bench).
  * An event whose uid is already stored is skipped entirely, so replaying a
  * journal or retrying a batch never double-counts. Statement ids 20..39.
  */
@@ -14,37 +16,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
-static const struct gv_sql_stmt q_event_ins = {
-	20,
-	"INSERT INTO event(uid, ts, day, message_id, subject, sender, action,"
-	" score, campaign, source) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-	" $10) ON CONFLICT(uid) DO NOTHING RETURNING id",
+/* Event rows go in multi-row INSERTs too, with ids reserved for the
+ * batch's new events up front: which uids are stored already is asked 64
+ * at a time first. A writer on another connection that inserts the same
+ * uid or takes the same id in between makes the batch fail (unique
+ * constraint) and it is retried (the recorder journals it), never
+ * doubled. */
+#define EVENT_ROWS 10
+#define UID_CHECK 64
+static char event_sql[EVENT_ROWS * 64 + 200];
+static char uid_sql[UID_CHECK * 6 + 64];
+static const struct gv_sql_stmt q_events = { 20, event_sql, NULL };
+static const struct gv_sql_stmt q_uids = { 24, uid_sql, NULL };
+static const struct gv_sql_stmt q_event1 = {
+	25,
+	"INSERT INTO event(id, uid, ts, day, message_id, subject, sender,"
+	" action, score, campaign, source, edges) VALUES($1, $2, $3, $4, $5,"
+	" $6, $7, $8, $9, $10, $11, $12)",
 	NULL
 };
-/* Edges and findings are written with multi-row INSERTs of ROWS rows (the
- * statement text is built once): one statement execution per ROWS rows
- * instead of per row is most of the ingest speed. */
-#define EDGE_ROWS 32
+/* n new ids: SQLite after the largest (the transaction holds the write
+ * lock once it writes); PostgreSQL from the identity's sequence. */
+static const struct gv_sql_stmt q_reserve = {
+	29,
+	"WITH RECURSIVE r(i) AS (SELECT coalesce(max(id), 0) + 1 FROM event"
+	" UNION ALL SELECT i + 1 FROM r LIMIT $1) SELECT i FROM r",
+	"SELECT nextval(pg_get_serial_sequence('event', 'id'))"
+	" FROM generate_series(1, CAST($1 AS INTEGER))"
+};
+/* Findings and postings are written with multi-row INSERTs of ROWS rows
+ * (the statement text is built once): one statement execution per ROWS
+ * rows instead of per row. */
 #define FINDING_ROWS 16
-static char edge_sql[EDGE_ROWS * 24 + 128];
+#define POSTING_ROWS 30
 static char finding_sql[FINDING_ROWS * 48 + 160];
-static const struct gv_sql_stmt q_edges = { 21, edge_sql, NULL };
+static char posting_sql[POSTING_ROWS * 24 + 128];
 static const struct gv_sql_stmt q_findings = { 22, finding_sql, NULL };
-static const struct gv_sql_stmt q_edge1 = {
-	26,
-	"INSERT INTO event_entity(event, role, entity) VALUES($1, $2, $3)"
-	" ON CONFLICT DO NOTHING",
-	NULL
-};
+static const struct gv_sql_stmt q_postings = { 23, posting_sql, NULL };
 static const struct gv_sql_stmt q_finding1 = {
 	27,
 	"INSERT INTO finding(event, idx, analyzer, rule, score, evidence, part)"
 	" VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
 	NULL
 };
+static const struct gv_sql_stmt q_posting1 = {
+	28,
+	"INSERT INTO posting(entity, last_event, n, events)"
+	" VALUES($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+	NULL
+};
 static void build_sql(char *out, size_t size, const char *head, int cols,
-		      int rows)
+		      int rows, const char *tail)
 {
 	size_t n = (size_t)snprintf(out, size, "%s VALUES", head);
 	int k = 1;
@@ -55,29 +79,58 @@ static void build_sql(char *out, size_t size, const char *head, int cols,
 					      c ? "," : "", k++);
 		n += (size_t)snprintf(out + n, size - n, ")");
 	}
-	snprintf(out + n, size - n, " ON CONFLICT DO NOTHING");
-	gv_assert(n + 24 < size);
+	snprintf(out + n, size - n, "%s", tail);
+	gv_assert(n + strlen(tail) + 1 < size);
 }
 
 static void build_all(void)
 {
-	build_sql(edge_sql, sizeof(edge_sql),
-		  "INSERT INTO event_entity(event, role, entity)", 3,
-		  EDGE_ROWS);
 	build_sql(finding_sql, sizeof(finding_sql),
 		  "INSERT INTO finding(event, idx, analyzer, rule, score,"
 		  " evidence, part)",
-		  7, FINDING_ROWS);
+		  7, FINDING_ROWS, " ON CONFLICT DO NOTHING");
+	build_sql(posting_sql, sizeof(posting_sql),
+		  "INSERT INTO posting(entity, last_event, n, events)", 4,
+		  POSTING_ROWS, " ON CONFLICT DO NOTHING");
+	build_sql(event_sql, sizeof(event_sql),
+		  "INSERT INTO event(id, uid, ts, day, message_id, subject,"
+		  " sender, action, score, campaign, source, edges)",
+		  12, EVENT_ROWS, "");
+	size_t n = (size_t)snprintf(uid_sql, sizeof(uid_sql),
+				    "SELECT uid FROM event WHERE uid IN (");
+	for (int i = 1; i <= UID_CHECK; i++)
+		n += (size_t)snprintf(uid_sql + n, sizeof(uid_sql) - n, "%s$%d",
+				      i > 1 ? ", " : "", i);
+	snprintf(uid_sql + n, sizeof(uid_sql) - n, ")");
 }
+
+/* One message edge, for the batch's postings (entity -> its messages). */
+struct post {
+	int64_t entity, event;
+	int64_t role;
+};
+
+/* A sum the event adds to a batch aggregate, held until the event row is
+ * known to be new (a duplicate adds nothing). */
+struct op {
+	struct intel_agg *agg;
+	int64_t k[3];
+	double score;
+};
 
 /* Batch-wide sums and pending rows, flushed before commit. */
 struct batch {
 	struct gv_intel_store *st;
 	struct gv_pool *pool;
-	struct gv_sql_val *edges; /* 3 per edge */
-	size_t n_edges, cap_edges;
+	struct post *posts;
+	size_t n_posts, cap_posts;
 	struct gv_sql_val *findings; /* 7 per finding */
 	size_t n_findings, cap_findings;
+	struct gv_sql_val *events; /* 12 per new event */
+	size_t n_events, cap_events;
+	int64_t *ids; /* reserved for the new events, in order */
+	size_t n_ids, next_id;
+	struct intel_cache *uids; /* stored or already in this batch */
 	struct intel_agg campaign; /* (campaign,day,0) */
 	struct intel_agg target_all; /* (user,0,0): all-time per user */
 	struct intel_agg ent; /* (id,0,0) */
@@ -85,6 +138,12 @@ struct batch {
 	struct intel_agg target; /* (day,user,0) */
 	struct intel_agg target_campaign; /* (day,user,campaign) */
 	struct intel_agg stat; /* (day,kind,entity) */
+	/* per-event scratch, reused */
+	struct op *ops;
+	size_t n_ops, cap_ops;
+	struct post *edges; /* (entity, 0, role), distinct */
+	size_t n_edges, cap_edges;
+	struct gv_buf text;
 };
 
 /* The current event being ingested. seen[] holds the entities already
@@ -111,17 +170,59 @@ static bool first_time(struct ev_ctx *e, int64_t id)
 	return true;
 }
 
-/* Appends one row of ncol values to a growing array (text values point
- * into the batch pool or the caller's events, alive until the flush). */
-static void add_rows(struct gv_sql_val **arr, size_t *n, size_t *cap,
-		     const struct gv_sql_val *row, size_t ncol)
+static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
 {
-	if (*n + ncol > *cap) {
-		*cap = *cap ? *cap * 2 : 1024;
-		*arr = gv_realloc(*arr, gv_mul_size(*cap, sizeof(**arr)));
-	}
-	memcpy(*arr + *n, row, ncol * sizeof(*row));
-	*n += ncol;
+	if (need <= *cap)
+		return arr;
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	while (ncap < need)
+		ncap *= 2;
+	*cap = ncap;
+	return gv_realloc(arr, gv_mul_size(ncap, elem));
+}
+
+static void op(struct ev_ctx *e, struct intel_agg *agg, int64_t k0,
+	       int64_t k1, int64_t k2, double score)
+{
+	struct batch *b = e->b;
+	b->ops = grow(b->ops, &b->cap_ops, b->n_ops + 1, sizeof(*b->ops));
+	b->ops[b->n_ops++] = (struct op){ agg, { k0, k1, k2 }, score };
+}
+
+/* Records the message edge (role, id) once per message. Linear in the
+ * message's edges: a message has tens of them; the lists are bounded by
+ * the scan's own limits (URLs, recipients, findings per message). */
+static void edge(struct ev_ctx *e, int64_t role, int64_t id)
+{
+	struct batch *b = e->b;
+	for (size_t i = 0; i < b->n_edges; i++)
+		if (b->edges[i].entity == id && b->edges[i].role == role)
+			return;
+	b->edges = grow(b->edges, &b->cap_edges, b->n_edges + 1,
+			sizeof(*b->edges));
+	b->edges[b->n_edges++] = (struct post){ id, 0, role };
+}
+
+/* Appends "role.id" (with a leading space unless first): the edge-list
+ * text format, written by hand because printf dominated the ingest's own
+ * CPU time at a dozen edges per message. */
+static void put_edge(struct gv_buf *t, bool first, int64_t role, int64_t id)
+{
+	char tmp[48], *p = tmp + sizeof(tmp);
+	uint64_t v = (uint64_t)(id < 0 ? 0 : id);
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	*--p = '.';
+	v = (uint64_t)(role < 0 ? 0 : role);
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (!first)
+		*--p = ' ';
+	gv_buf_append(t, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 /* Resolves a value to an entity (normalised copy), records the edge from
@@ -140,22 +241,29 @@ static int64_t touch(struct ev_ctx *e, enum gv_intel_kind kind,
 	int64_t id;
 	if (intel_entity_id(e->b->st, kind, v, e->ts, &id, error_r) < 0)
 		return -1;
-	if (e->id > 0 && role != 0) {
-		struct gv_sql_val p[3] = { GV_SQL_I(e->id), GV_SQL_I(role),
-					   GV_SQL_I(id) };
-		add_rows(&e->b->edges, &e->b->n_edges, &e->b->cap_edges, p, 3);
+	if (role != 0) {
+		edge(e, role, id);
 		e->last_first = first_time(e, id);
 		if (e->last_first)
-			intel_agg_add(&e->b->ent, id, 0, 0, e->ts, e->mal, 0);
+			op(e, &e->b->ent, id, 0, 0, 0);
 	}
 	return id;
+}
+
+/* touch() for an entity known by id. */
+static void touch_id(struct ev_ctx *e, int64_t id, enum gv_intel_rel role)
+{
+	edge(e, role, id);
+	e->last_first = first_time(e, id);
+	if (e->last_first)
+		op(e, &e->b->ent, id, 0, 0, 0);
 }
 
 static void relate(struct ev_ctx *e, int64_t src, enum gv_intel_rel type,
 		   int64_t dst)
 {
 	if (src > 0 && dst > 0)
-		intel_agg_add(&e->b->rel, src, type, dst, e->ts, e->mal, 0);
+		op(e, &e->b->rel, src, type, dst, 0);
 }
 
 /* Per-day frequency: called right after the touch() that resolved id, so
@@ -163,58 +271,7 @@ static void relate(struct ev_ctx *e, int64_t src, enum gv_intel_rel type,
 static void stat(struct ev_ctx *e, enum gv_intel_kind kind, int64_t id)
 {
 	if (id > 0 && e->last_first)
-		intel_agg_add(&e->b->stat, e->day, kind, id, e->ts, e->mal, 0);
-}
-
-/* The skeleton of a lure URL: registrable domain plus the first path
- * segment with digits folded, so "x.com/inv/123" and "x.com/inv/456" meet. */
-static char *lure_key(struct gv_pool *pool, const struct gv_intel_url *u)
-{
-	const char *dom = u->domain ? u->domain : u->host;
-	if (dom == NULL || u->url == NULL)
-		return NULL;
-	const char *p = strstr(u->url, "://");
-	p = p ? strchr(p + 3, '/') : NULL;
-	char seg[64] = "";
-	size_t n = 0;
-	if (p != NULL)
-		for (p++; *p && *p != '/' && *p != '?' && n < sizeof(seg) - 1;
-		     p++)
-			seg[n++] = (*p >= '0' && *p <= '9') ? '#' : *p;
-	seg[n] = '\0';
-	char *key = gv_psprintf(pool, "lure:%s/%s", dom, seg);
-	gv_ascii_lower(key, strlen(key));
-	return key;
-}
-
-/* Campaign of an event: the one attribution gave it, else a cluster key
- * from shared attachment hash, lure URL pattern or sending network. */
-static const char *campaign_key(struct ev_ctx *e)
-{
-	const struct gv_intel_event *ev = e->ev;
-	if (ev->campaign && *ev->campaign)
-		return ev->campaign;
-	if (ev->action == GV_ACT_ACCEPT)
-		return NULL;
-	for (size_t i = 0; i < ev->n_attachments; i++)
-		if (ev->attachments[i].sha256)
-			return gv_psprintf(e->b->pool, "attachment:%s",
-					   ev->attachments[i].sha256);
-	for (size_t i = 0; i < ev->n_urls; i++) {
-		char *k = lure_key(e->b->pool, &ev->urls[i]);
-		if (k)
-			return k;
-	}
-	for (size_t i = 0; i < ev->n_ips; i++) {
-		unsigned a, b, c;
-		if (ev->ips[i] && sscanf(ev->ips[i], "%u.%u.%u.", &a, &b,
-					 &c) == 3)
-			return gv_psprintf(e->b->pool, "infra:%u.%u.%u.0/24",
-					   a, b, c);
-	}
-	const char *d = intel_email_domain(ev->from ? ev->from :
-						      ev->envelope_from);
-	return d ? gv_psprintf(e->b->pool, "sender-domain:%s", d) : NULL;
+		op(e, &e->b->stat, e->day, kind, id, 0);
 }
 
 static int add_parts(struct ev_ctx *e, int64_t sender, int64_t campaign,
@@ -234,13 +291,10 @@ static int add_parts(struct ev_ctx *e, int64_t sender, int64_t campaign,
 			return -1;
 		if (u == 0 || !e->last_first)
 			continue; /* invalid, or this user listed twice */
-		intel_agg_add(&e->b->target, e->day, u, 0, e->ts, e->mal,
-			      ev->score);
-		intel_agg_add(&e->b->target_all, u, 0, 0, e->ts, e->mal,
-			      ev->score);
+		op(e, &e->b->target, e->day, u, 0, ev->score);
+		op(e, &e->b->target_all, u, 0, 0, ev->score);
 		if (campaign > 0) {
-			intel_agg_add(&e->b->target_campaign, e->day, u,
-				      campaign, e->ts, e->mal, 0);
+			op(e, &e->b->target_campaign, e->day, u, campaign, 0);
 			relate(e, campaign, GV_REL_TARGETS, u);
 		}
 		relate(e, sender, GV_REL_TARGETS, u);
@@ -300,19 +354,83 @@ static int add_findings(struct ev_ctx *e, const char **error_r)
 		if (r < 0)
 			return -1;
 		stat(e, GV_ENT_RULE, r);
-		struct gv_sql_val p[7] = {
-			GV_SQL_I(e->id),	   GV_SQL_I((int64_t)i),
-			GV_SQL_S(f->analyzer), GV_SQL_S(f->rule_id),
-			GV_SQL_D(f->score),	   GV_SQL_S(f->evidence),
-			GV_SQL_S(f->part)
-		};
-		add_rows(&e->b->findings, &e->b->n_findings,
-			 &e->b->cap_findings, p, 7);
 	}
 	return 1;
 }
 
-/* 1 stored, 0 duplicate, -1 error. */
+/* The event is new (its row is in): its findings, postings and sums. */
+static void commit_event(struct ev_ctx *e)
+{
+	struct batch *b = e->b;
+	const struct gv_intel_event *ev = e->ev;
+	b->findings = grow(b->findings, &b->cap_findings,
+			   b->n_findings + 7 * ev->n_findings,
+			   sizeof(*b->findings));
+	for (size_t i = 0; i < ev->n_findings; i++) {
+		const struct gv_intel_finding *f = &ev->findings[i];
+		struct gv_sql_val *p = b->findings + b->n_findings;
+		p[0] = GV_SQL_I(e->id);
+		p[1] = GV_SQL_I((int64_t)i);
+		p[2] = GV_SQL_S(f->analyzer);
+		p[3] = GV_SQL_S(f->rule_id);
+		p[4] = GV_SQL_D(f->score);
+		p[5] = GV_SQL_S(f->evidence);
+		p[6] = GV_SQL_S(f->part);
+		b->n_findings += 7;
+	}
+	b->posts = grow(b->posts, &b->cap_posts, b->n_posts + b->n_edges,
+			sizeof(*b->posts));
+	for (size_t i = 0; i < b->n_edges; i++)
+		b->posts[b->n_posts++] = (struct post){ b->edges[i].entity,
+							e->id,
+							b->edges[i].role };
+	for (size_t i = 0; i < b->n_ops; i++) {
+		const struct op *o = &b->ops[i];
+		intel_agg_add(o->agg, o->k[0], o->k[1], o->k[2], e->ts, e->mal,
+			      o->score);
+	}
+}
+
+void intel_edges_parse(const char *text, struct intel_edge **arr, size_t *n,
+		       size_t *cap)
+{
+	const char *p = text;
+	while (p != NULL && *p != '\0') {
+		char *end;
+		long long role = strtoll(p, &end, 10);
+		if (end == p || *end != '.') {
+			p = strchr(p, ' ');
+			p = p ? p + 1 : NULL;
+			continue;
+		}
+		const char *q = end + 1;
+		long long id = strtoll(q, &end, 10);
+		if (end != q) {
+			*arr = grow(*arr, cap, *n + 1, sizeof(**arr));
+			(*arr)[(*n)++] = (struct intel_edge){ role, id };
+		}
+		p = *end == ' ' ? end + 1 : (*end == '\0' ? end : NULL);
+		if (p == NULL) {
+			p = strchr(end, ' ');
+			p = p ? p + 1 : NULL;
+		}
+	}
+}
+
+/* The message's edges as text, "role.entity role.entity ...": what the
+ * graph walk and the export read back (event -> entities) without a
+ * per-edge row. */
+static const char *edges_text(struct batch *b)
+{
+	gv_buf_reset(&b->text);
+	for (size_t i = 0; i < b->n_edges; i++)
+		put_edge(&b->text, i == 0, b->edges[i].role, b->edges[i].entity);
+	return gv_buf_cstr(&b->text);
+}
+
+/* Only for an event that is new (prepare() decided): resolves every
+ * entity, collects the event's edges and sums, then queues its row and
+ * adds its sums, findings and postings to the batch. 1 stored, -1 error. */
 static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 		      const char **error_r)
 {
@@ -322,37 +440,49 @@ static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 			    .ts = ev->time,
 			    .day = ev->time / 86400,
 			    .mal = GV_INTEL_MALICIOUS(ev->action) };
+	b->n_ops = b->n_edges = 0;
 	const char *from = ev->from ? ev->from : ev->envelope_from;
-	int64_t sender = touch(&e, GV_ENT_SENDER, from, 0, error_r);
-	const char *ck = sender < 0 ? NULL : campaign_key(&e);
-	int64_t campaign = ck ? touch(&e, GV_ENT_CAMPAIGN, ck, 0, error_r) : 0;
-	if (sender < 0 || campaign < 0)
+	int64_t sender = touch(&e, GV_ENT_SENDER, from, GV_REL_SENT_BY,
+			       error_r);
+	if (sender < 0)
 		return -1;
-	struct gv_sql_val p[10] = {
+	/* Campaign: the one attribution gave it, else (not accepted) its
+	 * cluster by shared attachment, lure URL pattern or infrastructure. */
+	int64_t campaign = 0;
+	if (ev->campaign && *ev->campaign) {
+		campaign = touch(&e, GV_ENT_CAMPAIGN, ev->campaign,
+				 GV_REL_PART_OF_CAMPAIGN, error_r);
+	} else if (ev->action != GV_ACT_ACCEPT) {
+		if (intel_cluster_assign(b->st, b->pool, ev, e.ts, &campaign,
+					 error_r) < 0)
+			return -1;
+		if (campaign > 0)
+			touch_id(&e, campaign, GV_REL_PART_OF_CAMPAIGN);
+	}
+	if (campaign < 0)
+		return -1;
+	if (campaign > 0)
+		op(&e, &b->campaign, campaign, e.day, 0, 0);
+	if (add_parts(&e, sender, campaign, error_r) < 0 ||
+	    add_findings(&e, error_r) < 0)
+		return -1;
+	gv_assert(b->next_id < b->n_ids);
+	e.id = b->ids[b->next_id++];
+	struct gv_sql_val p[12] = {
+		GV_SQL_I(e.id),
 		GV_SQL_S(ev->event_id), GV_SQL_I(e.ts),
 		GV_SQL_I(e.day),	GV_SQL_S(ev->message_id),
 		GV_SQL_S(ev->subject),	sender ? GV_SQL_I(sender) : GV_SQL_S(NULL),
 		GV_SQL_I(ev->action),	GV_SQL_D(ev->score),
 		campaign ? GV_SQL_I(campaign) : GV_SQL_S(NULL),
-		GV_SQL_S(ev->source)
+		GV_SQL_S(ev->source),
+		GV_SQL_S(gv_pstrdup(b->pool, edges_text(b)))
 	};
-	int rc = intel_sql_int(b->st, &q_event_ins, p, 10, &e.id, error_r);
-	if (rc <= 0)
-		return rc;
-	/* Now that the event exists, its edges to sender and campaign. */
-	if (sender > 0) {
-		const char *f = from;
-		if (touch(&e, GV_ENT_SENDER, f, GV_REL_SENT_BY, error_r) < 0)
-			return -1;
-	}
-	if (ck && touch(&e, GV_ENT_CAMPAIGN, ck, GV_REL_PART_OF_CAMPAIGN,
-			error_r) < 0)
-		return -1;
-	if (campaign > 0)
-		intel_agg_add(&b->campaign, campaign, e.day, 0, e.ts, e.mal, 0);
-	if (add_parts(&e, sender, campaign, error_r) < 0 ||
-	    add_findings(&e, error_r) < 0)
-		return -1;
+	b->events = grow(b->events, &b->cap_events, b->n_events + 12,
+			 sizeof(*b->events));
+	memcpy(b->events + b->n_events, p, sizeof(p));
+	b->n_events += 12;
+	commit_event(&e);
 	return 1;
 }
 
@@ -374,17 +504,72 @@ static int flush_rows(struct gv_intel_store *st, const struct gv_sql_val *v,
 	return 1;
 }
 
+static int post_cmp(const void *a, const void *b)
+{
+	const struct post *x = a, *y = b;
+	if (x->entity != y->entity)
+		return x->entity < y->entity ? -1 : 1;
+	if (x->event != y->event)
+		return x->event < y->event ? -1 : 1;
+	return (x->role > y->role) - (x->role < y->role);
+}
+
+/* Postings: one row per entity the batch mentions, listing its messages
+ * ("role.event ...", ascending) — the entity -> messages direction of the
+ * graph in one index entry per entity and batch instead of one per edge.
+ * Rows go in key order, so consecutive inserts share b-tree pages. */
+static int flush_postings(struct batch *b, const char **error_r)
+{
+	if (b->n_posts == 0)
+		return 1;
+	qsort(b->posts, b->n_posts, sizeof(*b->posts), post_cmp);
+	struct gv_sql_val vals[POSTING_ROWS * 4];
+	char *texts[POSTING_ROWS];
+	size_t nrow = 0;
+	struct gv_buf t;
+	gv_buf_init(&t, SIZE_MAX);
+	int ret = 1;
+	for (size_t i = 0; ret > 0 && i < b->n_posts;) {
+		size_t j = i;
+		gv_buf_reset(&t);
+		for (; j < b->n_posts && b->posts[j].entity == b->posts[i].entity;
+		     j++)
+			put_edge(&t, j == i, b->posts[j].role, b->posts[j].event);
+		texts[nrow] = gv_pstrdup(b->pool, gv_buf_cstr(&t));
+		struct gv_sql_val *v = vals + nrow * 4;
+		v[0] = GV_SQL_I(b->posts[i].entity);
+		v[1] = GV_SQL_I(b->posts[j - 1].event);
+		v[2] = GV_SQL_I((int64_t)(j - i));
+		v[3] = GV_SQL_S(texts[nrow]);
+		i = j;
+		if (++nrow == POSTING_ROWS || i == b->n_posts) {
+			const struct gv_sql_stmt *q =
+				nrow == POSTING_ROWS ? &q_postings : &q_posting1;
+			size_t per = nrow == POSTING_ROWS ? nrow : 1;
+			for (size_t r = 0; ret > 0 && r < nrow; r += per)
+				if (intel_sql_run(b->st, q, vals + r * 4, per * 4,
+						  NULL, NULL, error_r) < 0)
+					ret = -1;
+			nrow = 0;
+		}
+	}
+	gv_buf_free(&t);
+	return ret;
+}
+
 static int flush_batch(struct batch *b, const char **error_r)
 {
 	struct gv_intel_store *st = b->st;
+	bool prof = getenv("GV_INTEL_PROFILE") != NULL;
 	uint64_t t0 = gv_now_us();
-	if (flush_rows(st, b->edges, b->n_edges, 3, EDGE_ROWS, &q_edges,
-		       &q_edge1, error_r) < 0 ||
+	if (flush_rows(st, b->events, b->n_events, 12, EVENT_ROWS, &q_events,
+		       &q_event1, error_r) < 0 ||
+	    flush_postings(b, error_r) < 0 ||
 	    flush_rows(st, b->findings, b->n_findings, 7, FINDING_ROWS,
 		       &q_findings, &q_finding1, error_r) < 0)
 		return -1;
-	if (getenv("GV_INTEL_PROFILE"))
-		fprintf(stderr, "step 9 rows %zu us %llu\n", b->n_edges / 3,
+	if (prof)
+		fprintf(stderr, "step 9 rows %zu us %llu\n", b->n_posts,
 			(unsigned long long)(gv_now_us() - t0));
 	struct {
 		struct intel_agg *agg;
@@ -403,12 +588,67 @@ static int flush_batch(struct batch *b, const char **error_r)
 		if (intel_rollup_flush(st, steps[i].which, steps[i].agg,
 				       error_r) < 0)
 			return -1;
-		if (getenv("GV_INTEL_PROFILE"))
+		if (prof)
 			fprintf(stderr, "step %zu rows %zu us %llu\n", i,
 				steps[i].agg->used,
 				(unsigned long long)(gv_now_us() - t));
 	}
 	return 1;
+}
+
+struct uid_ctx {
+	struct intel_cache *uids;
+};
+
+static int uid_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct uid_ctx *u = ctx;
+	if (row->col[0].s != NULL)
+		intel_cache_put(u->uids, 0, row->col[0].s, 1);
+	return 0;
+}
+
+static int id_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct batch *b = ctx;
+	b->ids[b->n_ids++] = row->col[0].i;
+	return 0;
+}
+
+/* Marks which events are new (fresh[i]): not stored, not earlier in the
+ * batch. Reserves their ids. Returns the number of new events, -1 error. */
+static ssize_t prepare(struct batch *b, const struct gv_intel_event *const *evs,
+		       size_t n, bool *fresh, const char **error_r)
+{
+	struct uid_ctx u = { b->uids };
+	for (size_t i = 0; i < n; i += UID_CHECK) {
+		struct gv_sql_val p[UID_CHECK];
+		for (size_t k = 0; k < UID_CHECK; k++)
+			p[k] = GV_SQL_S(i + k < n ? evs[i + k]->event_id : NULL);
+		if (intel_sql_run(b->st, &q_uids, p, UID_CHECK, uid_cb, &u,
+				  error_r) < 0)
+			return -1;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		gv_assert(evs[i]->event_id != NULL);
+		fresh[i] = intel_cache_get(b->uids, 0, evs[i]->event_id) == 0;
+		if (fresh[i]) {
+			intel_cache_put(b->uids, 0, evs[i]->event_id, 1);
+			m++;
+		}
+	}
+	if (m == 0)
+		return 0;
+	b->ids = gv_calloc(m, sizeof(*b->ids));
+	struct gv_sql_val p[1] = { GV_SQL_I((int64_t)m) };
+	if (intel_sql_run(b->st, &q_reserve, p, 1, id_cb, b, error_r) < 0)
+		return -1;
+	if (b->n_ids != m) {
+		*error_r = "intel: event ids could not be reserved";
+		return -1;
+	}
+	return (ssize_t)m;
 }
 
 int gv_intel_store_ingest(struct gv_intel_store *st,
@@ -418,41 +658,53 @@ int gv_intel_store_ingest(struct gv_intel_store *st,
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, build_all);
 	struct batch b = { .st = st, .pool = gv_pool_new(65536) };
-	intel_agg_init(&b.campaign);
-	intel_agg_init(&b.target_all);
-	intel_agg_init(&b.ent);
-	intel_agg_init(&b.rel);
-	intel_agg_init(&b.target);
-	intel_agg_init(&b.target_campaign);
-	intel_agg_init(&b.stat);
+	struct intel_agg *aggs[] = { &b.campaign, &b.target_all, &b.ent,
+				     &b.rel,	  &b.target,	 &b.target_campaign,
+				     &b.stat };
+	for (size_t i = 0; i < GV_ARRAY_LEN(aggs); i++)
+		intel_agg_init(aggs[i]);
+	gv_buf_init(&b.text, SIZE_MAX);
 	size_t inserted = 0;
+	bool prof = getenv("GV_INTEL_PROFILE") != NULL;
 	uint64_t t0 = gv_now_us();
+	b.uids = intel_cache_new(SIZE_MAX / 2);
+	bool *fresh = gv_calloc(n + 1, sizeof(*fresh));
 	int ret = intel_begin(st, error_r);
+	if (ret > 0 && prepare(&b, events, n, fresh, error_r) < 0)
+		ret = -1;
 	for (size_t i = 0; ret > 0 && i < n; i++) {
+		if (!fresh[i])
+			continue; /* stored already: replays never double-count */
 		int rc = ingest_one(&b, events[i], error_r);
 		if (rc < 0)
 			ret = -1;
 		else
 			inserted += (size_t)rc;
 	}
-	if (getenv("GV_INTEL_PROFILE"))
+	gv_free(fresh);
+	if (prof)
 		fprintf(stderr, "step 8 rows %zu us %llu\n", n,
 			(unsigned long long)(gv_now_us() - t0));
 	if (ret > 0)
 		ret = flush_batch(&b, error_r);
+	uint64_t t1 = gv_now_us();
 	if (ret > 0)
 		ret = intel_commit(st, error_r);
 	else if (st->in_tx)
 		intel_rollback(st);
-	intel_agg_free(&b.campaign);
-	intel_agg_free(&b.target_all);
-	gv_free(b.edges);
+	if (prof)
+		fprintf(stderr, "step 10 rows %zu us %llu\n", n,
+			(unsigned long long)(gv_now_us() - t1));
+	for (size_t i = 0; i < GV_ARRAY_LEN(aggs); i++)
+		intel_agg_free(aggs[i]);
+	gv_free(b.posts);
 	gv_free(b.findings);
-	intel_agg_free(&b.ent);
-	intel_agg_free(&b.rel);
-	intel_agg_free(&b.target);
-	intel_agg_free(&b.target_campaign);
-	intel_agg_free(&b.stat);
+	gv_free(b.events);
+	gv_free(b.ids);
+	intel_cache_free(&b.uids);
+	gv_free(b.ops);
+	gv_free(b.edges);
+	gv_buf_free(&b.text);
 	gv_pool_free(&b.pool);
 	if (ret > 0 && inserted_r)
 		*inserted_r = inserted;

@@ -11,6 +11,7 @@ void intel_cache_reset(struct intel_cache *cache);
 /* Entity id or 0 when not cached. */
 int64_t intel_cache_get(struct intel_cache *cache, int kind,
 			const char *value);
+/* Adds or updates. */
 void intel_cache_put(struct intel_cache *cache, int kind, const char *value,
 		     int64_t id);
 

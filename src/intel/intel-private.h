@@ -107,6 +107,28 @@ int intel_relation_seen(struct gv_intel_store *st, int64_t src,
 /* Forgets cached ids (after a rollback they may not exist). */
 void intel_cache_clear(struct gv_intel_store *st);
 
+/* The edge lists the ingest writes as text: a message's edges in
+ * event.edges and an entity's messages in posting.events, both
+ * "role.id role.id ..." (ingest.c). Parses text into *arr (grown as
+ * needed, caller frees), appending after *n; malformed items are skipped. */
+struct intel_edge {
+	int64_t role, id;
+};
+void intel_edges_parse(const char *text, struct intel_edge **arr, size_t *n,
+		       size_t *cap);
+
+/* cluster.c: the campaign cluster of an unattributed message (0: it has
+ * no clustering feature); creates and merges clusters as needed. */
+int intel_cluster_assign(struct gv_intel_store *st, struct gv_pool *pool,
+			 const struct gv_intel_event *ev, int64_t ts,
+			 int64_t *campaign_r, const char **error_r);
+/* Every cluster's current root, for the reports. */
+struct intel_roots;
+int intel_roots_load(struct gv_intel_store *st, struct intel_roots **roots_r,
+		     const char **error_r);
+int64_t intel_roots_find(const struct intel_roots *roots, int64_t campaign);
+void intel_roots_free(struct intel_roots **roots);
+
 /* Normalises a value of kind in place (lower case where case-insensitive,
  * trailing dot, brackets around IPv6). Returns false when it is not a valid
  * value of that kind (then it must not become an indicator). */

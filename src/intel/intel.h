@@ -100,6 +100,10 @@ struct gv_intel_url {
 	const char *url;
 	const char *host; /* may be NULL */
 	const char *domain; /* registrable domain, may be NULL (then host) */
+	/* Where the message has it: "href", "form", "meta", "text", "bare",
+	 * or "src" / "css" for embedded resources (images, fonts, scripts:
+	 * shared CDNs, never a campaign's lure); NULL: unknown (a lure). */
+	const char *source;
 };
 
 struct gv_intel_attachment {
@@ -176,11 +180,18 @@ int gv_intel_store_counts(struct gv_intel_store *store,
 
 /* ---- recording without slowing the scan ---- */
 
+/* Defaults. A batch is what the writer takes from the queue at once (less
+ * when less is queued): the bigger, the more of its sums aggregate into
+ * one row write (bench/intel.sh, docs/intel.md). Queued records hold
+ * about 1-4 KiB each. */
+#define GV_INTEL_QUEUE_SIZE 32768
+#define GV_INTEL_BATCH_SIZE 16384
+
 struct gv_intel_recorder_settings {
 	struct gv_intel_store_settings store;
 	const char *journal_dir; /* required: where unreachable-store events go */
-	size_t queue_size; /* events in memory; 0: 4096 */
-	size_t batch_size; /* events per transaction; 0: 2048 */
+	size_t queue_size; /* records in memory; 0: GV_INTEL_QUEUE_SIZE */
+	size_t batch_size; /* records per transaction; 0: GV_INTEL_BATCH_SIZE */
 	unsigned retry_ms; /* reconnect interval while down; 0: 1000 */
 };
 

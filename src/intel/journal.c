@@ -104,10 +104,11 @@ static char *event_encode(const struct gv_intel_event *ev)
 	json_object_set_new(o, "f", f);
 	json_t *u = json_array();
 	for (size_t i = 0; i < ev->n_urls; i++)
-		json_array_append_new(u, json_pack("[o o o]",
+		json_array_append_new(u, json_pack("[o o o o]",
 						   jstr(ev->urls[i].url),
 						   jstr(ev->urls[i].host),
-						   jstr(ev->urls[i].domain)));
+						   jstr(ev->urls[i].domain),
+						   jstr(ev->urls[i].source)));
 	json_object_set_new(o, "u", u);
 	json_t *a = json_array();
 	for (size_t i = 0; i < ev->n_attachments; i++) {
@@ -183,6 +184,7 @@ static int event_decode(struct gv_pool *pool, json_t *o,
 		us[i].url = pstr(pool, json_array_get(x, 0));
 		us[i].host = pstr(pool, json_array_get(x, 1));
 		us[i].domain = pstr(pool, json_array_get(x, 2));
+		us[i].source = pstr(pool, json_array_get(x, 3));
 	}
 	ev->urls = us;
 	ev->n_urls = json_array_size(u);

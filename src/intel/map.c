@@ -90,6 +90,18 @@ static void cache_insert(struct cache_slot *slots, size_t cap,
 void intel_cache_put(struct intel_cache *c, int kind, const char *value,
 		     int64_t id)
 {
+	/* A key already present is updated (cluster parents change). */
+	uint64_t h = cache_hash(kind, value);
+	for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+		struct cache_slot *s = &c->slots[i];
+		if (s->hash == 0)
+			break;
+		if (s->hash == h && s->kind == kind &&
+		    strcmp(s->value, value) == 0) {
+			s->id = id;
+			return;
+		}
+	}
 	if (c->used >= c->max)
 		cache_empty(c);
 	if ((c->used + 1) * 2 > c->cap) {

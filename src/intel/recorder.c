@@ -101,6 +101,7 @@ static struct gv_intel_event *event_copy(struct gv_pool *p,
 		u[i].url = dup(p, in->urls[i].url);
 		u[i].host = dup(p, in->urls[i].host);
 		u[i].domain = dup(p, in->urls[i].domain);
+		u[i].source = dup(p, in->urls[i].source);
 	}
 	ev->urls = u;
 	struct gv_intel_attachment *a =
@@ -351,9 +352,9 @@ int gv_intel_recorder_start(const struct gv_intel_recorder_settings *set,
 	r->set.journal_dir = r->journal_dir;
 	r->set.store.uri = r->uri;
 	if (r->set.queue_size == 0)
-		r->set.queue_size = 4096;
+		r->set.queue_size = GV_INTEL_QUEUE_SIZE;
 	if (r->set.batch_size == 0)
-		r->set.batch_size = 2048;
+		r->set.batch_size = GV_INTEL_BATCH_SIZE;
 	r->cap = r->set.queue_size;
 	if (intel_journal_open(&r->journal, r->journal_dir, error_r) < 0) {
 		static __thread char buf[4300];
@@ -408,7 +409,7 @@ static int enqueue(struct gv_intel_recorder *r, struct gv_pool *pool,
 int gv_intel_record(struct gv_intel_recorder *r,
 		    const struct gv_intel_event *event, const char **error_r)
 {
-	struct gv_pool *pool = gv_pool_new(4096);
+	struct gv_pool *pool = gv_pool_new(2048);
 	struct gv_intel_event *ev = event_copy(pool, event);
 	return enqueue(r, pool, (struct intel_rec){ INTEL_REC_EVENT, ev },
 		       error_r);

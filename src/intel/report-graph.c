@@ -4,7 +4,8 @@
  * freemail domain cannot blow up the answer), and the recommendations
  * derived from the data, each with the evidence behind it.
  * Messages are nodes too: an event is reached from the entities it touches
- * (event_entity) and leads to all of them. Statement ids 80..99.
+ * (their posting rows) and leads to all of them (its edges text).
+ * Statement ids 80..99.
  */
 #include "intel/intel-map.h"
 #include "intel/intel-report.h"
@@ -34,19 +35,21 @@ static const struct gv_sql_stmt q_in = {
 	" ORDER BY r.count DESC, en.id LIMIT $2",
 	NULL
 };
+/* Messages of an entity: its posting rows, newest batch first. */
 static const struct gv_sql_stmt q_ent_msgs = {
 	84,
-	"SELECT ee.role, e.id, 1, e.uid, 1 FROM event_entity ee"
-	" JOIN event e ON e.id = ee.event WHERE ee.entity = $1"
-	" ORDER BY ee.event DESC LIMIT $2", /* newest first, by index */
+	"SELECT events FROM posting WHERE entity = $1 ORDER BY last_event DESC",
 	NULL
 };
+static const struct gv_sql_stmt q_msg_uid = {
+	86, "SELECT uid FROM event WHERE id = $1", NULL
+};
+/* Entities of a message: its edges text. */
 static const struct gv_sql_stmt q_msg_ents = {
-	85,
-	"SELECT ee.role, en.id, en.kind, en.value, 1 FROM event_entity ee"
-	" JOIN entity en ON en.id = ee.entity WHERE ee.event = $1"
-	" ORDER BY ee.role, en.id LIMIT $2",
-	NULL
+	85, "SELECT edges FROM event WHERE id = $1", NULL
+};
+static const struct gv_sql_stmt q_ent_one = {
+	87, "SELECT kind, value FROM entity WHERE id = $1", NULL
 };
 
 struct node {
@@ -123,6 +126,74 @@ static int edge_cb(void *ctx, const struct gv_sql_row *row)
 	return 0;
 }
 
+/* Collects (role, event) of an entity's messages, newest first, up to
+ * limit: posting rows come newest batch first and each lists its events
+ * ascending, so it is read backwards. */
+struct msgs_ctx {
+	struct intel_edge *all;
+	size_t n, cap, limit;
+	struct intel_edge *row;
+	size_t nrow, caprow;
+};
+
+static int msgs_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct msgs_ctx *m = ctx;
+	m->nrow = 0;
+	intel_edges_parse(row->col[0].s, &m->row, &m->nrow, &m->caprow);
+	for (size_t i = m->nrow; i-- > 0 && m->n < m->limit;) {
+		if (m->n == m->cap) {
+			m->cap = m->cap ? m->cap * 2 : 32;
+			m->all = gv_realloc(m->all, m->cap * sizeof(*m->all));
+		}
+		m->all[m->n++] = m->row[i];
+	}
+	return m->n >= m->limit ? 1 : 0;
+}
+
+struct text_ctx {
+	char *text;
+	int64_t kind;
+};
+
+static int text_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct text_ctx *t = ctx;
+	size_t last = row->n - 1;
+	t->kind = row->n > 1 ? row->col[0].i : 0;
+	t->text = gv_strdup(row->col[last].s ? row->col[last].s : "");
+	return 1;
+}
+
+static int edge_cmp(const void *a, const void *b)
+{
+	const struct intel_edge *x = a, *y = b;
+	if (x->role != y->role)
+		return x->role < y->role ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Feeds edge_cb the rows the old per-edge table gave: (role, id, kind,
+ * value, 1). */
+static int emit(struct gv_intel_store *st, struct walk *w,
+		const struct intel_edge *e, bool to_msg, const char **error_r)
+{
+	struct gv_sql_val p[1] = { GV_SQL_I(e->id) };
+	struct text_ctx t = { NULL, 0 };
+	if (intel_sql_run(st, to_msg ? &q_msg_uid : &q_ent_one, p, 1, text_cb,
+			  &t, error_r) < 0)
+		return -1;
+	if (t.text == NULL)
+		return 0; /* gone */
+	struct gv_sql_val cols[5] = { GV_SQL_I(e->role), GV_SQL_I(e->id),
+				      GV_SQL_I(to_msg ? 1 : t.kind),
+				      GV_SQL_S(t.text), GV_SQL_I(1) };
+	struct gv_sql_row row = { 5, cols };
+	int rc = edge_cb(w, &row);
+	gv_free(t.text);
+	return rc;
+}
+
 static int expand(struct gv_intel_store *st, struct walk *w, size_t i,
 		  const char **error_r)
 {
@@ -131,7 +202,26 @@ static int expand(struct gv_intel_store *st, struct walk *w, size_t i,
 	w->cur = i;
 	if (w->nodes[i].msg) {
 		w->reverse = w->to_msg = false;
-		return intel_sql_run(st, &q_msg_ents, p, 2, edge_cb, w, error_r);
+		struct text_ctx t = { NULL, 0 };
+		if (intel_sql_run(st, &q_msg_ents, p, 1, text_cb, &t,
+				  error_r) < 0)
+			return -1;
+		struct intel_edge *es = NULL;
+		size_t n = 0, cap = 0;
+		intel_edges_parse(t.text, &es, &n, &cap);
+		gv_free(t.text);
+		if (n > 1)
+			qsort(es, n, sizeof(*es), edge_cmp);
+		int rc = 1;
+		for (size_t k = 0; k < n && k < FANOUT; k++) {
+			int r = emit(st, w, &es[k], false, error_r);
+			if (r < 0)
+				rc = -1;
+			if (r != 0)
+				break; /* error, or node budget spent */
+		}
+		gv_free(es);
+		return rc;
 	}
 	w->to_msg = false;
 	w->reverse = false;
@@ -142,7 +232,17 @@ static int expand(struct gv_intel_store *st, struct walk *w, size_t i,
 		return -1;
 	w->reverse = false;
 	w->to_msg = true;
-	int rc = intel_sql_run(st, &q_ent_msgs, p, 2, edge_cb, w, error_r);
+	struct msgs_ctx m = { .limit = FANOUT };
+	int rc = intel_sql_run(st, &q_ent_msgs, p, 1, msgs_cb, &m, error_r);
+	for (size_t k = 0; rc > 0 && k < m.n; k++) {
+		int r = emit(st, w, &m.all[k], true, error_r);
+		if (r < 0)
+			rc = -1;
+		else if (r == 1)
+			break; /* node budget spent */
+	}
+	gv_free(m.all);
+	gv_free(m.row);
 	w->to_msg = false;
 	return rc;
 }

@@ -286,7 +286,7 @@ static void test_export_sign_verify(void **state)
 	static const char *const rcpt[] = { "victim@corp.example" };
 	static const struct gv_intel_url url[] = {
 		{ "http://pay-check.example/login", "pay-check.example",
-		  "pay-check.example" }
+		  "pay-check.example", "href" }
 	};
 	struct gv_intel_event ev = { .event_id = "e1",
 				     .time = 1767225600,
@@ -361,14 +361,14 @@ static void test_config(void **state)
 	assert_string_equal(c->store, "postgres:host=/run/pg dbname=geneva");
 	assert_string_equal(c->journal_dir, "/srv/journal");
 	assert_int_equal(c->batch_size, 100);
-	assert_int_equal(c->queue_size, 4096);
+	assert_int_equal(c->queue_size, GV_INTEL_QUEUE_SIZE);
 	assert_int_equal(c->n_warninglists, 2);
 	assert_string_equal(c->warninglists[1], "/b");
 	gv_intel_config_free(&c);
 	assert_null(c);
 	assert_int_equal(gv_intel_config_load("/nonexistent.yaml", &c, &err), 1);
 	assert_string_equal(c->store, "sqlite:/var/lib/geneva/intel.db");
-	assert_int_equal(c->batch_size, 2048);
+	assert_int_equal(c->batch_size, GV_INTEL_BATCH_SIZE);
 	gv_intel_config_free(&c);
 	write_tmp("bad.yaml", "intel:\n  batch_size: [not a number]\n", path,
 		  sizeof(path));

@@ -102,7 +102,7 @@ static const char *const rcpts[] = { "Alice@Corp.example",
 				     "bob@corp.example" };
 static const struct gv_intel_url urls[] = {
 	{ "http://login.evil.example/inv/123", "login.evil.example",
-	  "evil.example" }
+	  "evil.example", "href" }
 };
 static const struct gv_intel_finding findings[] = {
 	{ "url", "lure-login", 5.0, "login form", "1.2" }
@@ -153,6 +153,16 @@ static void test_ingest_counts(void **state)
 	assert_int_equal(ins, 0);
 	assert_int_equal(gv_intel_store_counts(st, &c2, &err), 1);
 	assert_memory_equal(&c1, &c2, sizeof(c1));
+	/* The same new event twice in one batch: stored once. */
+	struct gv_intel_event ev;
+	char id[32];
+	make_event(&ev, id, sizeof(id), 77, rcpts, urls, findings, att);
+	const struct gv_intel_event *twice[2] = { &ev, &ev };
+	assert_int_equal(gv_intel_store_ingest(st, twice, 2, &ins, &err), 1);
+	assert_int_equal(ins, 1);
+	assert_int_equal(gv_intel_store_counts(st, &c2, &err), 1);
+	assert_int_equal(c2.events, 11);
+	assert_int_equal(c2.findings, 11);
 	gv_intel_store_close(&st);
 	assert_null(st);
 }
@@ -652,6 +662,124 @@ static void test_journal_replay_streams(void **state)
 	intel_journal_close(&j);
 }
 
+
+/* ---- campaign clusters: transitive through shared features ---- */
+
+static void cluster_event(struct gv_intel_event *ev, char *id, int i,
+			  const struct gv_intel_url *u, size_t nu,
+			  const struct gv_intel_attachment *a,
+			  enum gv_intel_action act)
+{
+	make_event(ev, id, 32, 500 + i, rcpts, urls, findings, att);
+	ev->urls = u;
+	ev->n_urls = nu;
+	ev->attachments = a;
+	ev->action = act;
+}
+
+static void test_campaign_clusters(void **state)
+{
+	(void)state;
+	static const struct gv_intel_attachment a1[] = {
+		{ "a.pdf", "application/pdf", 1,
+		  "1111111111111111111111111111111111111111111111111111111111111111",
+		  NULL } };
+	static const struct gv_intel_attachment a2[] = {
+		{ "b.pdf", "application/pdf", 1,
+		  "2222222222222222222222222222222222222222222222222222222222222222",
+		  NULL } };
+	static const struct gv_intel_attachment a3[] = {
+		{ "c.pdf", "application/pdf", 1,
+		  "3333333333333333333333333333333333333333333333333333333333333333",
+		  NULL } };
+	static const struct gv_intel_url u1[] = {
+		{ "http://x.lure-one.example/inv/1", "x.lure-one.example",
+		  "lure-one.example", "href" },
+		/* an embedded image on a shared CDN: no lure */
+		{ "http://cdn.shared.example/logo.png", "cdn.shared.example",
+		  "shared.example", "src" } };
+	static const struct gv_intel_url u2[] = {
+		{ "http://lure-two.example/pay/22", "lure-two.example",
+		  "lure-two.example", "href" },
+		{ "http://cdn.shared.example/logo.png", "cdn.shared.example",
+		  "shared.example", "src" } };
+	static const struct gv_intel_url u3[] = {
+		{ "http://y.lure-one.example/inv/333", "y.lure-one.example",
+		  "lure-one.example", "href" },
+		{ "http://lure-two.example/pay/4", "lure-two.example",
+		  "lure-two.example", "text" } };
+	struct gv_intel_event evs[5];
+	char ids[5][32];
+	/* m0 and m1 share nothing but the CDN image: two clusters; m2
+	 * shares m0's lure pattern and m1's: the three are one campaign.
+	 * m3 was accepted (not clustered), m4 shares only the image. */
+	cluster_event(&evs[0], ids[0], 0, u1, 2, a1, GV_ACT_QUARANTINE);
+	cluster_event(&evs[1], ids[1], 1, u2, 2, a2, GV_ACT_REJECT);
+	cluster_event(&evs[2], ids[2], 2, u3, 2, a3, GV_ACT_TAG);
+	cluster_event(&evs[3], ids[3], 3, u1, 1, a1, GV_ACT_ACCEPT);
+	cluster_event(&evs[4], ids[4], 4, u1 + 1, 1, NULL, GV_ACT_QUARANTINE);
+	evs[4].n_attachments = 0;
+	struct gv_intel_store *st = open_store();
+	const char *err;
+	size_t ins;
+	/* one per transaction: the merge happens across batches */
+	for (int i = 0; i < 5; i++) {
+		const struct gv_intel_event *one[1] = { &evs[i] };
+		if (gv_intel_store_ingest(st, one, 1, &ins, &err) < 0)
+			fail_msg("ingest: %s", err);
+	}
+	char *json = report(st, GV_REPORT_CAMPAIGNS, NULL);
+	json_t *doc = json_loads(json, 0, NULL);
+	json_t *rows = json_object_get(doc, "rows");
+	assert_int_equal(json_array_size(rows), 1); /* singletons hidden */
+	json_t *r0 = json_array_get(rows, 0);
+	assert_string_equal(json_string_value(json_object_get(r0, "campaign")),
+			    "attachment:1111111111111111111111111111111111111111"
+			    "111111111111111111111111");
+	assert_int_equal(json_integer_value(json_object_get(r0, "messages")),
+			 3);
+	assert_int_equal(json_integer_value(json_object_get(r0, "malicious")),
+			 2);
+	json_decref(doc);
+	gv_free(json);
+	/* alice: targeted by the one campaign (three clusters at ingest
+	 * time, one after the merge) and by m4's cluster */
+	json = report(st, GV_REPORT_TARGETED, NULL);
+	doc = json_loads(json, 0, NULL);
+	r0 = json_array_get(json_object_get(doc, "rows"), 0);
+	assert_int_equal(json_integer_value(json_object_get(r0, "campaigns")),
+			 2);
+	json_decref(doc);
+	gv_free(json);
+	/* export by the campaign's name reaches the merged clusters' events
+	 * (only the malicious ones: m0 and m1) */
+	struct gv_intel_export_filter f = {
+		.campaign = "attachment:11111111111111111111111111111111111111"
+			    "11111111111111111111111111"
+	};
+	char *bundle;
+	size_t len, objects;
+	assert_int_equal(gv_intel_export_stix(st, &f, &bundle, &len, &objects,
+					      &err),
+			 1);
+	assert_non_null(strstr(bundle, "2222222222222222222222222222222222"));
+	assert_non_null(strstr(bundle, "1111111111111111111111111111111111"));
+	assert_null(strstr(bundle, "3333333333333333333333333333333333"));
+	gv_free(bundle);
+	/* the same events again change nothing */
+	struct gv_intel_counts c1, c2;
+	assert_int_equal(gv_intel_store_counts(st, &c1, &err), 1);
+	for (int i = 0; i < 5; i++) {
+		const struct gv_intel_event *one[1] = { &evs[i] };
+		assert_int_equal(gv_intel_store_ingest(st, one, 1, &ins, &err),
+				 1);
+		assert_int_equal(ins, 0);
+	}
+	assert_int_equal(gv_intel_store_counts(st, &c2, &err), 1);
+	assert_memory_equal(&c1, &c2, sizeof(c1));
+	gv_intel_store_close(&st);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gv-intel-store-XXXXXX");
@@ -667,6 +795,7 @@ int main(void)
 		cmocka_unit_test_setup(test_alerts_lookalikes, setup),
 		cmocka_unit_test_setup(test_alerts_through_journal, setup),
 		cmocka_unit_test_setup(test_journal_replay_streams, setup),
+		cmocka_unit_test_setup(test_campaign_clusters, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];

@@ -118,6 +118,22 @@ int gv_record_stop(struct gv_record **sp, size_t *recorded_r,
 
 /* ---- scan result -> intel event ---- */
 
+/* The URL's place in the message, as gv_intel_url.source names it (the
+ * campaign clustering leaves embedded resources out). */
+static const char *url_source(enum gv_url_source s)
+{
+	switch (s) {
+	case GV_URL_HREF: return "href";
+	case GV_URL_SRC: return "src";
+	case GV_URL_FORM: return "form";
+	case GV_URL_META: return "meta";
+	case GV_URL_CSS: return "css";
+	case GV_URL_TEXT: return "text";
+	case GV_URL_BARE: return "bare";
+	}
+	return NULL;
+}
+
 static const char *nz(const char *s)
 {
 	return s && *s ? s : NULL;
@@ -174,7 +190,9 @@ int gv_record_scan(struct gv_record *s, const struct gv_scan_result *r,
 	for (size_t i = 0; i < m->n_urls; i++)
 		u[i] = (struct gv_intel_url){ .url = m->urls[i].url,
 					      .host = m->urls[i].host,
-					      .domain = m->urls[i].registrable };
+					      .domain = m->urls[i].registrable,
+					      .source = url_source(
+						      m->urls[i].source) };
 	const char **ips = gv_palloc(pool, (m->n_received_ips + 2) *
 						   sizeof(*ips));
 	size_t n_ips = 0;

@@ -52,29 +52,77 @@ bad = [r for r in rule_msgs if r in rep and
        (rep[r]["messages"] != rule_msgs[r] or rep[r]["malicious"] != rule_mal[r])]
 check("malware: messages per rule", not bad, str(bad[:5]))
 
-# Campaigns: messages sharing an attachment hash (the first clustering key)
-# among messages that were not accepted.
-by_hash = collections.Counter()
-hash_users = collections.defaultdict(set)
+# Campaigns: messages that were not accepted, clustered transitively by a
+# shared attachment (SHA-256) or lure URL pattern (registrable domain +
+# first path segment, digits folded; embedded src/css resources are not
+# lures) -- an independent union-find over the scan output. Messages with
+# neither are grouped by relay network or sender domain, which the scan
+# JSON does not carry, so the check covers the clusters of messages with
+# strong features; those never merge with the others.
+def lure_key(u):
+    dom, url = u.get("registrable") or u.get("host"), u.get("url")
+    if not dom or not url:
+        return None
+    b = url.encode()
+    seg = b""
+    p = b.find(b"://")
+    q = b.find(b"/", p + 3) if p >= 0 else -1
+    if q >= 0:
+        for ch in b[q + 1:]:
+            if ch in b"/?" or len(seg) >= 63:
+                break
+            seg += b"#" if 48 <= ch <= 57 else bytes([ch])
+    return (b"lure:" + dom.encode() + b"/" + seg).lower().decode(
+        "utf-8", "replace")
+
+
+parent = {}
+
+
+def find(x):
+    while parent.setdefault(x, x) != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+msg_feats = []
 for s in scans:
     if s["verdict"]["action"] == "accept":
         continue
-    hashes = [a.get("sha256") for a in s.get("attachments") or []
-              if a.get("sha256")]
-    if hashes:
-        by_hash["attachment:" + hashes[0]] += 1
-        hash_users["attachment:" + hashes[0]] |= {
-            u.lower() for u in s.get("to") or [] if "@" in u}
+    feats = ["attachment:" + a["sha256"] for a in s.get("attachments") or []
+             if a.get("sha256")]
+    feats += [k for k in (lure_key(u) for u in s.get("urls") or []
+                          if u.get("source") not in ("src", "css")) if k]
+    if not feats:
+        continue
+    for f in feats[1:]:
+        parent[find(f)] = find(feats[0])
+    users = {u.lower() for u in s.get("to") or [] if "@" in u}
+    msg_feats.append((feats[0], users))
+size = collections.Counter()
+users_of = collections.defaultdict(set)
+for f, users in msg_feats:
+    size[find(f)] += 1
+    users_of[find(f)] |= users
 camps = {c["campaign"]: c for c in load("campaigns")["rows"]}
-want = {k: v for k, v in by_hash.items() if v >= 2}
-bad = [k for k, v in want.items()
-       if k not in camps or camps[k]["messages"] != v]
-check("campaigns: attachment clusters and their sizes", not bad and want,
-      f"{len(want)} clusters, wrong: {bad[:3]}")
-bad = [k for k in want if k in camps and
-       ({t["user"] for t in camps[k]["targets"]} - hash_users[k] or
-        (hash_users[k] and not camps[k]["targets"]))]
-check("campaigns: targets of attachment clusters", not bad, str(bad[:3]))
+strong = {k: v for k, v in camps.items()
+          if k.startswith(("attachment:", "lure:"))}
+# every cluster of two or more messages is reported once, with its size
+want = {r: n for r, n in size.items() if n >= 2}
+got = collections.Counter(find(k) for k in strong if k in parent)
+bad = [r for r, n in want.items()
+       if got[r] != 1 or not any(find(k) == r and c["messages"] == n
+                                 for k, c in strong.items() if k in parent)]
+check("campaigns: clusters by shared attachment or lure pattern",
+      not bad and want, f"{len(want)} clusters, wrong: {bad[:3]}")
+bad = [k for k in strong if k not in parent or size[find(k)] < 2]
+check("campaigns: no reported cluster outside the independent ones",
+      not bad, str(bad[:3]))
+bad = [k for k, c in strong.items() if k in parent and
+       ({t["user"] for t in c["targets"]} - users_of[find(k)] or
+        (users_of[find(k)] and not c["targets"]))]
+check("campaigns: targets of the clusters", not bad, str(bad[:3]))
 
 s1, s2 = load("stats"), load("stats2")
 check("store: one event per scanned message", s1["events"] == len(scans),
