@@ -97,26 +97,36 @@ static void start_intel(struct gv_milter_scanner_record *x,
 	gv_intel_config_free(&cfg);
 }
 
-void gv_milter_scanner_record_start(struct gv_milter_scanner_record *x,
-				    const char *config_path,
-				    struct gv_scan_engine *engine)
+/* The alert sinks of the config's alerts: section; NULL without one (or
+ * when it does not load: logged). */
+static struct gv_alerts *alerts_of(const char *config_path, bool queue_only)
 {
-	*x = (struct gv_milter_scanner_record){ .lock_fd = -1 };
-	start_intel(x, config_path, engine);
 	struct gv_alerts_config ac = { 0 };
 	void *storage = NULL;
 	const char *err = NULL;
 	if (config_path &&
 	    gv_alerts_config_load(config_path, &ac, &storage, &err) < 0) {
 		gv_log(GV_LOG_ERROR, "event=alerts_unavailable error=\"%s\"", err);
-		return;
+		return NULL;
 	}
+	struct gv_alerts *a = NULL;
 	if (ac.configured) {
-		ac.queue_only = true;
-		x->alerts = gv_alerts_new(&ac);
-		gv_record_alerts(x->alerts, gv_record_recorder(x->rec));
+		ac.queue_only = queue_only;
+		a = gv_alerts_new(&ac);
 	}
 	gv_alerts_config_free(&storage);
+	return a;
+}
+
+void gv_milter_scanner_record_start(struct gv_milter_scanner_record *x,
+				    const char *config_path,
+				    struct gv_scan_engine *engine)
+{
+	*x = (struct gv_milter_scanner_record){ .lock_fd = -1 };
+	start_intel(x, config_path, engine);
+	x->alerts = alerts_of(config_path, true);
+	if (x->alerts)
+		gv_record_alerts(x->alerts, gv_record_recorder(x->rec));
 }
 
 void gv_milter_scanner_record(struct gv_milter_scanner_record *x,
@@ -163,22 +173,11 @@ static void *alerts_thread(void *arg)
 
 void gv_milter_alerts_thread_start(const char *config_path)
 {
-	struct gv_alerts_config ac = { 0 };
-	void *storage = NULL;
-	const char *err = NULL;
-	if (config_path &&
-	    gv_alerts_config_load(config_path, &ac, &storage, &err) < 0) {
-		gv_log(GV_LOG_ERROR, "event=alerts_unavailable error=\"%s\"", err);
-		return;
-	}
-	if (ac.configured) {
-		/* lives as long as the worker */
-		struct gv_alerts *a = gv_alerts_new(&ac);
-		pthread_t th;
-		if (pthread_create(&th, NULL, alerts_thread, a) == 0)
-			pthread_detach(th);
-		else
-			gv_log(GV_LOG_ERROR, "event=alerts_unavailable error=\"no thread\"");
-	}
-	gv_alerts_config_free(&storage);
+	/* lives as long as the worker */
+	struct gv_alerts *a = alerts_of(config_path, false);
+	pthread_t th;
+	if (a && pthread_create(&th, NULL, alerts_thread, a) == 0)
+		pthread_detach(th);
+	else if (a)
+		gv_log(GV_LOG_ERROR, "event=alerts_unavailable error=\"no thread\"");
 }
