@@ -148,6 +148,13 @@ static void sq_close(struct gv_sql_conn *c)
 
 static int sq_exec(struct gv_sql_conn *c, const char *sql, const char **error_r)
 {
+	/* Every transaction of the store writes: take the write lock at BEGIN
+	 * (waiting up to busy_timeout for another writer). A deferred BEGIN
+	 * would read first (which uids are stored, the largest event id) and
+	 * then fail at its first write with SQLITE_BUSY_SNAPSHOT whenever
+	 * another process committed in between. */
+	if (strcmp(sql, "BEGIN") == 0)
+		sql = "BEGIN IMMEDIATE";
 	char *msg = NULL;
 	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(c->error, sizeof(c->error), "sqlite: %s",

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,6 +378,65 @@ static void test_config(void **state)
 	assert_non_null(strstr(err, "bad.yaml"));
 }
 
+
+/* Another process holds the write lock when a batch starts and commits a
+ * moment later: the batch waits for it (busy timeout) and stores its event
+ * with an id after the other writer's, instead of failing on a stale
+ * snapshot. */
+struct other_writer {
+	sqlite3 *db;
+};
+
+static void *release_later(void *arg)
+{
+	struct other_writer *o = arg;
+	usleep(200 * 1000);
+	sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL);
+	return NULL;
+}
+
+static void test_concurrent_writer(void **state)
+{
+	(void)state;
+	char path[512], uri[600];
+	snprintf(path, sizeof(path), "%s/concurrent.db", tmpdir);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	struct gv_intel_store_settings s = { .uri = uri,
+					     .busy_timeout_ms = 5000 };
+	struct gv_intel_store *st;
+	const char *err;
+	assert_int_equal(gv_intel_store_open(&s, &st, &err), 1);
+	static const char *const rcpt[] = { "victim@corp.example" };
+	struct gv_intel_event ev = { .event_id = "mine",
+				     .time = 1767225600,
+				     .envelope_rcpts = rcpt,
+				     .n_envelope_rcpts = 1,
+				     .action = GV_ACT_QUARANTINE };
+	const struct gv_intel_event *one[1] = { &ev };
+	size_t ins;
+	/* the other writer: an event row of its own, not committed yet */
+	struct other_writer o;
+	assert_int_equal(sqlite3_open(path, &o.db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(o.db,
+				      "BEGIN IMMEDIATE; INSERT INTO event(uid, ts,"
+				      " day, action, score) VALUES('theirs',"
+				      " 1767225600, 20454, 2, 1)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, release_later, &o), 0);
+	int rc = gv_intel_store_ingest(st, one, 1, &ins, &err);
+	pthread_join(t, NULL);
+	sqlite3_close(o.db);
+	if (rc < 0)
+		fail_msg("ingest: %s", err);
+	assert_int_equal(ins, 1);
+	struct gv_intel_counts c;
+	assert_int_equal(gv_intel_store_counts(st, &c, &err), 1);
+	assert_int_equal(c.events, 2);
+	gv_intel_store_close(&st);
+}
+
 int main(void)
 {
 	const char *env = getenv("GENEVA_SHARED");
@@ -392,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_object_without_name_or_id),
 		cmocka_unit_test(test_export_sign_verify),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_concurrent_writer),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];
