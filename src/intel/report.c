@@ -612,14 +612,21 @@ static void print_rows(json_t *rows, FILE *out)
 		fprintf(out, "(no rows)\n");
 		return;
 	}
+	/* nested documents (an alert's details) stay in the JSON output: a
+	 * tab-separated line cannot show them usefully */
 	const char *k;
 	json_t *v;
-	json_object_foreach(first, k, v) fprintf(out, "%s\t", k);
+	json_object_foreach(first, k, v)
+		if (!json_is_object(v) && !json_is_array(v))
+			fprintf(out, "%s\t", k);
 	fputc('\n', out);
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
 		json_object_foreach(row, k, v) {
+			json_t *f = json_object_get(first, k);
+			if (f && (json_is_object(f) || json_is_array(f)))
+				continue;
 			print_value(v, out);
 			fputc('\t', out);
 		}
