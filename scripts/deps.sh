@@ -12,7 +12,7 @@ set -eu
 # libvectorscan5, and the bench runs both on one machine.
 BUILD="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libgmime-3.0-dev libhyperscan-dev libyara-dev libarchive-dev libmagic-dev
-libmilter-dev libsqlite3-dev libpq-dev libicu-dev libidn2-dev libpsl-dev
+libsqlite3-dev libpq-dev libicu-dev libidn2-dev libpsl-dev
 publicsuffix libmicrohttpd-dev libjansson-dev libsodium-dev
 libcurl4-openssl-dev libcyaml-dev libcmocka-dev python3 zip unzip p7zip-full
 file zlib1g-dev libglib2.0-dev"
