@@ -114,6 +114,9 @@ void intel_cache_clear(struct gv_intel_store *st);
 struct intel_edge {
 	int64_t role, id;
 };
+/* A posting row keeps an entity's newest INTEL_POSTING_KEEP message edges:
+ * all the graph walk reads (its fan-out per node is no larger). */
+#define INTEL_POSTING_KEEP 25
 void intel_edges_parse(const char *text, struct intel_edge **arr, size_t *n,
 		       size_t *cap);
 

@@ -4,7 +4,7 @@
  * freemail domain cannot blow up the answer), and the recommendations
  * derived from the data, each with the evidence behind it.
  * Messages are nodes too: an event is reached from the entities it touches
- * (their posting rows) and leads to all of them (its edges text).
+ * (their posting row) and leads to all of them (its edges text).
  * Statement ids 80..99.
  */
 #include "intel/intel-map.h"
@@ -13,6 +13,8 @@
 #include <string.h>
 
 #define FANOUT 25
+_Static_assert(FANOUT <= INTEL_POSTING_KEEP,
+	       "posting rows keep fewer messages than a node shows");
 #define MAX_NODES 300
 
 static const struct gv_sql_stmt q_find = {
@@ -21,25 +23,34 @@ static const struct gv_sql_stmt q_find = {
 static const struct gv_sql_stmt q_find_msg = {
 	81, "SELECT id FROM event WHERE uid = $1 OR message_id = $1", NULL
 };
+/* A node's relations: `relation` plus the runs not merged yet, summed per
+ * key; one index seek per run (PostgreSQL through = ANY(ARRAY(...)),
+ * SQLite through IN). Ties in count go by entity id, then type (the order
+ * the relation b-tree gives them). */
+#define REL_SIDE(key, other, run_table, runs)                                \
+	"SELECT r.type, en.id, en.kind, en.value, r.count FROM (SELECT type,"  \
+	" " other ", sum(count) AS count FROM (SELECT type, " other ", count"  \
+	" FROM relation WHERE " key " = $1 UNION ALL SELECT type, " other ","  \
+	" count FROM " run_table " WHERE run " runs " AND " key " = $1) AS u"  \
+	" GROUP BY type, " other ") r JOIN entity en ON en.id = r." other     \
+	" ORDER BY r.count DESC, en.id, r.type LIMIT $2"
+#define RUNS_SQLITE "IN (SELECT run FROM relation_runs)"
+#define RUNS_PG "= ANY(ARRAY(SELECT run FROM relation_runs))"
 static const struct gv_sql_stmt q_out = {
-	82,
-	"SELECT r.type, en.id, en.kind, en.value, r.count FROM relation r"
-	" JOIN entity en ON en.id = r.dst WHERE r.src = $1"
-	" ORDER BY r.count DESC, en.id LIMIT $2",
-	NULL
+	82, REL_SIDE("src", "dst", "relation_run", RUNS_SQLITE),
+	REL_SIDE("src", "dst", "relation_run", RUNS_PG)
 };
+/* SQLite would otherwise prefer the primary key's (run) prefix and scan
+ * each run: the dst index is not covering. */
 static const struct gv_sql_stmt q_in = {
 	83,
-	"SELECT r.type, en.id, en.kind, en.value, r.count FROM relation r"
-	" JOIN entity en ON en.id = r.src WHERE r.dst = $1"
-	" ORDER BY r.count DESC, en.id LIMIT $2",
-	NULL
+	REL_SIDE("dst", "src", "relation_run INDEXED BY relation_run_dst",
+		 RUNS_SQLITE),
+	REL_SIDE("dst", "src", "relation_run", RUNS_PG)
 };
-/* Messages of an entity: its posting rows, newest batch first. */
+/* Messages of an entity: its posting row (its newest messages). */
 static const struct gv_sql_stmt q_ent_msgs = {
-	84,
-	"SELECT events FROM posting WHERE entity = $1 ORDER BY last_event DESC",
-	NULL
+	84, "SELECT events FROM posting WHERE entity = $1", NULL
 };
 static const struct gv_sql_stmt q_msg_uid = {
 	86, "SELECT uid FROM event WHERE id = $1", NULL
@@ -127,8 +138,7 @@ static int edge_cb(void *ctx, const struct gv_sql_row *row)
 }
 
 /* Collects (role, event) of an entity's messages, newest first, up to
- * limit: posting rows come newest batch first and each lists its events
- * ascending, so it is read backwards. */
+ * limit: the posting row lists them ascending, so it is read backwards. */
 struct msgs_ctx {
 	struct intel_edge *all;
 	size_t n, cap, limit;

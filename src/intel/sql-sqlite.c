@@ -43,6 +43,18 @@ static const char *const sqlite_schema[] = {
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
 	" count INTEGER NOT NULL, PRIMARY KEY(src, type, dst)) WITHOUT ROWID",
 	"CREATE INDEX IF NOT EXISTS relation_dst ON relation(dst, type)",
+	/* Relations an ingest batch adds, as one run per batch (keyed by
+	 * the batch's first event id): appended, not upserted into
+	 * `relation`; merged into it every few runs (rollup.c). Readers sum
+	 * both per key. */
+	"CREATE TABLE IF NOT EXISTS relation_run(run INTEGER NOT NULL,"
+	" src INTEGER NOT NULL, type INTEGER NOT NULL, dst INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, PRIMARY KEY(run, src, type, dst))"
+	" WITHOUT ROWID",
+	"CREATE INDEX IF NOT EXISTS relation_run_dst ON"
+	" relation_run(run, dst, type)",
+	"CREATE TABLE IF NOT EXISTS relation_runs(run INTEGER PRIMARY KEY)",
 	"CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY,"
 	" uid TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, day INTEGER NOT NULL,"
 	" message_id TEXT, subject TEXT, sender INTEGER, action INTEGER NOT NULL,"
@@ -50,10 +62,9 @@ static const char *const sqlite_schema[] = {
 	" edges TEXT)",
 	"CREATE INDEX IF NOT EXISTS event_ts ON event(ts)",
 	/* A message's edges are its event row's `edges` text; the other
-	 * direction is one posting row per entity and ingest batch. */
-	"CREATE TABLE IF NOT EXISTS posting(entity INTEGER NOT NULL,"
-	" last_event INTEGER NOT NULL, n INTEGER NOT NULL, events TEXT NOT NULL,"
-	" PRIMARY KEY(entity, last_event)) WITHOUT ROWID",
+	 * direction is one posting row per entity (its newest messages). */
+	"CREATE TABLE IF NOT EXISTS posting(entity INTEGER PRIMARY KEY,"
+	" events TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS finding(event INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, analyzer TEXT, rule TEXT, score REAL,"
 	" evidence TEXT, part TEXT, PRIMARY KEY(event, idx)) WITHOUT ROWID",
@@ -85,7 +96,7 @@ static const char *const sqlite_schema[] = {
 	" target_total(malicious, total)",
 	"CREATE INDEX IF NOT EXISTS finding_rule ON finding(rule)",
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)",
-	"INSERT INTO meta(key, value) VALUES('schema', '2')"
+	"INSERT INTO meta(key, value) VALUES('schema', '3')"
 	" ON CONFLICT DO NOTHING",
 	"CREATE TABLE IF NOT EXISTS stix_object(stix_id TEXT NOT NULL,"
 	" entity INTEGER NOT NULL, PRIMARY KEY(stix_id, entity)) WITHOUT ROWID",
