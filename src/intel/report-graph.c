@@ -23,30 +23,30 @@ static const struct gv_sql_stmt q_find = {
 static const struct gv_sql_stmt q_find_msg = {
 	81, "SELECT id FROM event WHERE uid = $1 OR message_id = $1", NULL
 };
-/* A node's relations: `relation` plus the runs not merged yet, summed per
- * key; one index seek per run (PostgreSQL through = ANY(ARRAY(...)),
- * SQLite through IN). Ties in count go by entity id, then type (the order
- * the relation b-tree gives them). */
-#define REL_SIDE(key, other, run_table, runs)                                \
-	"SELECT r.type, en.id, en.kind, en.value, r.count FROM (SELECT type,"  \
-	" " other ", sum(count) AS count FROM (SELECT type, " other ", count"  \
-	" FROM relation WHERE " key " = $1 UNION ALL SELECT type, " other ","  \
-	" count FROM " run_table " WHERE run " runs " AND " key " = $1) AS u"  \
-	" GROUP BY type, " other ") r JOIN entity en ON en.id = r." other     \
-	" ORDER BY r.count DESC, en.id, r.type LIMIT $2"
-#define RUNS_SQLITE "IN (SELECT run FROM relation_runs)"
-#define RUNS_PG "= ANY(ARRAY(SELECT run FROM relation_runs))"
+/* A node's relations: its rows of `relation` plus those of the runs not
+ * merged yet (one index seek per run: PostgreSQL through
+ * = ANY(ARRAY(...)), SQLite through IN; SQLite would otherwise prefer the
+ * primary key's run prefix for the dst side and scan each run). Summed
+ * per key, ranked and named in rel_side() below. */
 static const struct gv_sql_stmt q_out = {
-	82, REL_SIDE("src", "dst", "relation_run", RUNS_SQLITE),
-	REL_SIDE("src", "dst", "relation_run", RUNS_PG)
+	82, "SELECT type, dst, count FROM relation WHERE src = $1", NULL
 };
-/* SQLite would otherwise prefer the primary key's (run) prefix and scan
- * each run: the dst index is not covering. */
 static const struct gv_sql_stmt q_in = {
-	83,
-	REL_SIDE("dst", "src", "relation_run INDEXED BY relation_run_dst",
-		 RUNS_SQLITE),
-	REL_SIDE("dst", "src", "relation_run", RUNS_PG)
+	83, "SELECT type, src, count FROM relation WHERE dst = $1", NULL
+};
+static const struct gv_sql_stmt q_out_runs = {
+	88,
+	"SELECT type, dst, count FROM relation_run WHERE run IN"
+	" (SELECT run FROM relation_runs) AND src = $1",
+	"SELECT type, dst, count FROM relation_run WHERE run ="
+	" ANY(ARRAY(SELECT run FROM relation_runs)) AND src = $1"
+};
+static const struct gv_sql_stmt q_in_runs = {
+	89,
+	"SELECT type, src, count FROM relation_run INDEXED BY relation_run_dst"
+	" WHERE run IN (SELECT run FROM relation_runs) AND dst = $1",
+	"SELECT type, src, count FROM relation_run WHERE run ="
+	" ANY(ARRAY(SELECT run FROM relation_runs)) AND dst = $1"
 };
 /* Messages of an entity: its posting row (its newest messages). */
 static const struct gv_sql_stmt q_ent_msgs = {
@@ -204,6 +204,99 @@ static int emit(struct gv_intel_store *st, struct walk *w,
 	return rc;
 }
 
+/* One relation of a node: (type, the other end, count). */
+struct rel_row {
+	int64_t type, other, count;
+};
+
+struct rel_ctx {
+	struct rel_row *v;
+	size_t n, cap;
+};
+
+static int rel_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct rel_ctx *r = ctx;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->v = gv_realloc(r->v, gv_mul_size(r->cap, sizeof(*r->v)));
+	}
+	r->v[r->n++] = (struct rel_row){ row->col[0].i, row->col[1].i,
+					 row->col[2].i };
+	return 0;
+}
+
+static int rel_key_cmp(const void *a, const void *b)
+{
+	const struct rel_row *x = a, *y = b;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return (x->other > y->other) - (x->other < y->other);
+}
+
+/* Count descending, then entity id, then type: the order the single
+ * relation query gave (ties in entity id kept the b-tree's type order). */
+static int rel_rank_cmp(const void *a, const void *b)
+{
+	const struct rel_row *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	if (x->other != y->other)
+		return x->other < y->other ? -1 : 1;
+	return (x->type > y->type) - (x->type < y->type);
+}
+
+/* The node's FANOUT strongest relations in one direction (out: it is the
+ * source), summed over `relation` and the unmerged runs, fed to edge_cb
+ * as (type, id, kind, value, count) rows. A relation whose other end is
+ * not an entity is skipped, as the join to entity did. */
+static int rel_side(struct gv_intel_store *st, struct walk *w, int64_t id,
+		    bool out, const char **error_r)
+{
+	struct gv_sql_val p[1] = { GV_SQL_I(id) };
+	struct rel_ctx r = { 0 };
+	int rc = intel_sql_run(st, out ? &q_out : &q_in, p, 1, rel_cb, &r,
+			       error_r);
+	if (rc > 0)
+		rc = intel_sql_run(st, out ? &q_out_runs : &q_in_runs, p, 1,
+				   rel_cb, &r, error_r);
+	size_t m = 0;
+	if (rc > 0 && r.n > 0) {
+		qsort(r.v, r.n, sizeof(*r.v), rel_key_cmp);
+		for (size_t i = 0; i < r.n; i++) {
+			if (m > 0 && rel_key_cmp(&r.v[m - 1], &r.v[i]) == 0)
+				r.v[m - 1].count += r.v[i].count;
+			else
+				r.v[m++] = r.v[i];
+		}
+		qsort(r.v, m, sizeof(*r.v), rel_rank_cmp);
+	}
+	size_t shown = 0;
+	for (size_t i = 0; rc > 0 && i < m && shown < FANOUT; i++) {
+		struct gv_sql_val q[1] = { GV_SQL_I(r.v[i].other) };
+		struct text_ctx t = { NULL, 0 };
+		if (intel_sql_run(st, &q_ent_one, q, 1, text_cb, &t,
+				  error_r) < 0) {
+			rc = -1;
+			break;
+		}
+		if (t.text == NULL)
+			continue;
+		struct gv_sql_val cols[5] = { GV_SQL_I(r.v[i].type),
+					      GV_SQL_I(r.v[i].other),
+					      GV_SQL_I(t.kind), GV_SQL_S(t.text),
+					      GV_SQL_I(r.v[i].count) };
+		struct gv_sql_row row = { 5, cols };
+		int e = edge_cb(w, &row);
+		gv_free(t.text);
+		shown++;
+		if (e != 0)
+			break; /* node budget spent */
+	}
+	gv_free(r.v);
+	return rc;
+}
+
 static int expand(struct gv_intel_store *st, struct walk *w, size_t i,
 		  const char **error_r)
 {
@@ -235,10 +328,10 @@ static int expand(struct gv_intel_store *st, struct walk *w, size_t i,
 	}
 	w->to_msg = false;
 	w->reverse = false;
-	if (intel_sql_run(st, &q_out, p, 2, edge_cb, w, error_r) < 0)
+	if (rel_side(st, w, w->nodes[i].id, true, error_r) < 0)
 		return -1;
 	w->reverse = true;
-	if (intel_sql_run(st, &q_in, p, 2, edge_cb, w, error_r) < 0)
+	if (rel_side(st, w, w->nodes[i].id, false, error_r) < 0)
 		return -1;
 	w->reverse = false;
 	w->to_msg = true;
