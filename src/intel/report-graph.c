@@ -255,25 +255,53 @@ static int rel_side(struct gv_intel_store *st, struct walk *w, int64_t id,
 {
 	struct gv_sql_val p[1] = { GV_SQL_I(id) };
 	struct rel_ctx r = { 0 };
-	int rc = intel_sql_run(st, out ? &q_out : &q_in, p, 1, rel_cb, &r,
-			       error_r);
+	int rc = intel_sql_run_ints(st, out ? &q_out : &q_in, p, 1, rel_cb,
+				    &r, error_r);
+	size_t n_main = r.n;
 	if (rc > 0)
-		rc = intel_sql_run(st, out ? &q_out_runs : &q_in_runs, p, 1,
-				   rel_cb, &r, error_r);
-	size_t m = 0;
-	if (rc > 0 && r.n > 0) {
-		qsort(r.v, r.n, sizeof(*r.v), rel_key_cmp);
-		for (size_t i = 0; i < r.n; i++) {
-			if (m > 0 && rel_key_cmp(&r.v[m - 1], &r.v[i]) == 0)
-				r.v[m - 1].count += r.v[i].count;
+		rc = intel_sql_run_ints(st, out ? &q_out_runs : &q_in_runs, p,
+					1, rel_cb, &r, error_r);
+	/* Keys of `relation` are distinct: only run rows can repeat one.
+	 * The run rows are summed per key first, then added to the
+	 * `relation` row of the same key or kept as rows of their own. */
+	size_t m = r.n;
+	if (rc > 0 && r.n > n_main) {
+		struct rel_row *runs = r.v + n_main;
+		size_t n_runs = r.n - n_main, k = 0;
+		qsort(runs, n_runs, sizeof(*runs), rel_key_cmp);
+		for (size_t i = 0; i < n_runs; i++) {
+			if (k > 0 && rel_key_cmp(&runs[k - 1], &runs[i]) == 0)
+				runs[k - 1].count += runs[i].count;
 			else
-				r.v[m++] = r.v[i];
+				runs[k++] = runs[i];
 		}
-		qsort(r.v, m, sizeof(*r.v), rel_rank_cmp);
+		for (size_t i = 0; i < n_main; i++) {
+			struct rel_row *hit = bsearch(&r.v[i], runs, k,
+						      sizeof(*runs), rel_key_cmp);
+			if (hit != NULL) {
+				r.v[i].count += hit->count;
+				hit->count = -1; /* taken */
+			}
+		}
+		m = n_main;
+		for (size_t i = 0; i < k; i++)
+			if (runs[i].count >= 0)
+				r.v[m++] = runs[i];
 	}
-	size_t shown = 0;
-	for (size_t i = 0; rc > 0 && i < m && shown < FANOUT; i++) {
-		struct gv_sql_val q[1] = { GV_SQL_I(r.v[i].other) };
+	/* the FANOUT best in rank order, by insertion (most rows rank below
+	 * the current last and cost one comparison) */
+	struct rel_row best[FANOUT + 1];
+	size_t nb = 0;
+	for (size_t i = 0; rc > 0 && i < m; i++) {
+		if (nb == FANOUT && rel_rank_cmp(&r.v[i], &best[nb - 1]) >= 0)
+			continue;
+		size_t j = nb < FANOUT ? nb++ : nb - 1;
+		for (; j > 0 && rel_rank_cmp(&r.v[i], &best[j - 1]) < 0; j--)
+			best[j] = best[j - 1];
+		best[j] = r.v[i];
+	}
+	for (size_t i = 0; rc > 0 && i < nb; i++) {
+		struct gv_sql_val q[1] = { GV_SQL_I(best[i].other) };
 		struct text_ctx t = { NULL, 0 };
 		if (intel_sql_run(st, &q_ent_one, q, 1, text_cb, &t,
 				  error_r) < 0) {
@@ -282,14 +310,13 @@ static int rel_side(struct gv_intel_store *st, struct walk *w, int64_t id,
 		}
 		if (t.text == NULL)
 			continue;
-		struct gv_sql_val cols[5] = { GV_SQL_I(r.v[i].type),
-					      GV_SQL_I(r.v[i].other),
+		struct gv_sql_val cols[5] = { GV_SQL_I(best[i].type),
+					      GV_SQL_I(best[i].other),
 					      GV_SQL_I(t.kind), GV_SQL_S(t.text),
-					      GV_SQL_I(r.v[i].count) };
+					      GV_SQL_I(best[i].count) };
 		struct gv_sql_row row = { 5, cols };
 		int e = edge_cb(w, &row);
 		gv_free(t.text);
-		shown++;
 		if (e != 0)
 			break; /* node budget spent */
 	}

@@ -155,6 +155,15 @@ int intel_sql_run(struct gv_intel_store *st, const struct gv_sql_stmt *stmt,
 	return st->drv->run(st->conn, stmt, params, n, cb, ctx, error_r);
 }
 
+int intel_sql_run_ints(struct gv_intel_store *st,
+		       const struct gv_sql_stmt *stmt,
+		       const struct gv_sql_val *params, size_t n,
+		       gv_sql_row_cb *cb, void *ctx, const char **error_r)
+{
+	return (st->drv->run_ints ? st->drv->run_ints : st->drv->run)(
+		st->conn, stmt, params, n, cb, ctx, error_r);
+}
+
 struct int_ctx {
 	int64_t v;
 	bool got;
