@@ -292,8 +292,13 @@ static char merge_sql[2][2048];
 static char run_del_sql[2][512];
 static const struct gv_sql_stmt q_run_merge = { 117, merge_sql[0],
 						merge_sql[1] };
-static const struct gv_sql_stmt q_run_del = { 118, run_del_sql[0], NULL };
-static const struct gv_sql_stmt q_runs_del = { 119, run_del_sql[1], NULL };
+/* SQLite: one writer at a time, so the runs listed are all there are and
+ * the table is emptied whole (no per-row deletes: truncated); PostgreSQL
+ * deletes the runs this host merged. */
+static const struct gv_sql_stmt q_run_del = { 118, "DELETE FROM relation_run",
+					      run_del_sql[0] };
+static const struct gv_sql_stmt q_runs_del = { 119, "DELETE FROM relation_runs",
+					       run_del_sql[1] };
 
 static void build_runs(void)
 {
@@ -315,7 +320,7 @@ static void build_runs(void)
 			 pg ? UPSERT_MINMAX("relation", "LEAST") :
 			      UPSERT_MINMAX("relation", "min"));
 	snprintf(run_del_sql[0], sizeof(run_del_sql[0]),
-		 "DELETE FROM relation_run WHERE run IN (%s)", in);
+		 "DELETE FROM relation_run WHERE run IN (%s)", in); /* pg */
 	snprintf(run_del_sql[1], sizeof(run_del_sql[1]),
 		 "DELETE FROM relation_runs WHERE run IN (%s)", in);
 }
@@ -350,18 +355,23 @@ int intel_relation_run_done(struct gv_intel_store *st, int64_t run,
 		return 1;
 	struct run_list l = { 0 };
 	int ret = intel_sql_run(st, &q_run_list, NULL, 0, run_cb, &l, error_r);
-	for (size_t i = 0; ret > 0 && i < l.n; i += RUNS_CHUNK) {
-		/* unused places repeat a run: IN ignores the duplicates */
-		for (size_t k = 0; k < RUNS_CHUNK; k++)
-			p[k] = GV_SQL_I(l.v[i + k < l.n ? i + k : i]);
-		if (intel_sql_run(st, &q_run_merge, p, RUNS_CHUNK, NULL, NULL,
-				  error_r) < 0 ||
-		    intel_sql_run(st, &q_run_del, p, RUNS_CHUNK, NULL, NULL,
-				  error_r) < 0 ||
-		    intel_sql_run(st, &q_runs_del, p, RUNS_CHUNK, NULL, NULL,
-				  error_r) < 0)
-			ret = -1;
-	}
+	/* every run merged first, then deleted (on SQLite the first delete
+	 * empties the tables) */
+	for (int del = 0; del < 2; del++)
+		for (size_t i = 0; ret > 0 && i < l.n; i += RUNS_CHUNK) {
+			/* unused places repeat a run: IN ignores duplicates */
+			for (size_t k = 0; k < RUNS_CHUNK; k++)
+				p[k] = GV_SQL_I(l.v[i + k < l.n ? i + k : i]);
+			if ((!del && intel_sql_run(st, &q_run_merge, p,
+						   RUNS_CHUNK, NULL, NULL,
+						   error_r) < 0) ||
+			    (del && (intel_sql_run(st, &q_run_del, p, RUNS_CHUNK,
+						   NULL, NULL, error_r) < 0 ||
+				     intel_sql_run(st, &q_runs_del, p,
+						   RUNS_CHUNK, NULL, NULL,
+						   error_r) < 0)))
+				ret = -1;
+		}
 	gv_free(l.v);
 	return ret;
 }
