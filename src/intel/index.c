@@ -50,7 +50,11 @@ static const struct gv_sql_stmt q_indicators = {
 	" FROM indicator i JOIN entity e ON e.id = i.entity",
 	NULL
 };
-/* Direct attributions of indicators: what they indicate, who reported. */
+/* Direct attributions of indicators: what they indicate, who reported.
+ * These read `relation` alone: ingest's relation runs (relation_run) hold
+ * only what messages add — targets, hosted-on, sent-from, is-type and a
+ * campaign's uses — never indicates, reported-by, attributed-to or an
+ * actor's uses, which imports write to `relation` directly. */
 static const struct gv_sql_stmt q_attrib = {
 	51,
 	"SELECT r.src, t.kind, coalesce(t.name, t.value), t.id FROM relation r"

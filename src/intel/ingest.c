@@ -51,20 +51,26 @@ static const struct gv_sql_stmt q_reserve = {
  * rows instead of per row. */
 #define FINDING_ROWS 16
 #define POSTING_ROWS 30
+#define POSTING_READ 64
 static char finding_sql[FINDING_ROWS * 48 + 160];
 static char posting_sql[POSTING_ROWS * 24 + 128];
+static char posting_read_sql[POSTING_READ * 6 + 80];
+static char posting_read_pg[POSTING_READ * 6 + 96];
 static const struct gv_sql_stmt q_findings = { 22, finding_sql, NULL };
 static const struct gv_sql_stmt q_postings = { 23, posting_sql, NULL };
+/* PostgreSQL: lock the rows read, so two hosts updating one entity's
+ * posting row take turns instead of one overwriting the other's. */
+static const struct gv_sql_stmt q_posting_read = { 26, posting_read_sql,
+						   posting_read_pg };
 static const struct gv_sql_stmt q_finding1 = {
 	27,
 	"INSERT INTO finding(event, idx, analyzer, rule, score, evidence, part)"
 	" VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
 	NULL
 };
+#define POSTING_UPSERT " ON CONFLICT(entity) DO UPDATE SET events = excluded.events"
 static const struct gv_sql_stmt q_posting1 = {
-	28,
-	"INSERT INTO posting(entity, last_event, n, events)"
-	" VALUES($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+	28, "INSERT INTO posting(entity, events) VALUES($1, $2)" POSTING_UPSERT,
 	NULL
 };
 static void build_sql(char *out, size_t size, const char *head, int cols,
@@ -90,8 +96,18 @@ static void build_all(void)
 		  " evidence, part)",
 		  7, FINDING_ROWS, " ON CONFLICT DO NOTHING");
 	build_sql(posting_sql, sizeof(posting_sql),
-		  "INSERT INTO posting(entity, last_event, n, events)", 4,
-		  POSTING_ROWS, " ON CONFLICT DO NOTHING");
+		  "INSERT INTO posting(entity, events)", 2, POSTING_ROWS,
+		  POSTING_UPSERT);
+	size_t m = (size_t)snprintf(posting_read_sql, sizeof(posting_read_sql),
+				    "SELECT entity, events FROM posting WHERE"
+				    " entity IN (");
+	for (int i = 1; i <= POSTING_READ; i++)
+		m += (size_t)snprintf(posting_read_sql + m,
+				      sizeof(posting_read_sql) - m, "%s$%d",
+				      i > 1 ? "," : "", i);
+	snprintf(posting_read_sql + m, sizeof(posting_read_sql) - m, ")");
+	snprintf(posting_read_pg, sizeof(posting_read_pg), "%s FOR UPDATE",
+		 posting_read_sql);
 	build_sql(event_sql, sizeof(event_sql),
 		  "INSERT INTO event(id, uid, ts, day, message_id, subject,"
 		  " sender, action, score, campaign, source, edges)",
@@ -131,6 +147,8 @@ struct batch {
 	int64_t *ids; /* reserved for the new events, in order */
 	size_t n_ids, next_id;
 	struct intel_cache *uids; /* stored or already in this batch */
+	struct old_posting *old; /* flush_postings: the chunk's stored rows */
+	size_t n_old;
 	struct intel_agg campaign; /* (campaign,day,0) */
 	struct intel_agg target_all; /* (user,0,0): all-time per user */
 	struct intel_agg ent; /* (id,0,0) */
@@ -259,6 +277,10 @@ static void touch_id(struct ev_ctx *e, int64_t id, enum gv_intel_rel role)
 		op(e, &e->b->ent, id, 0, 0, 0);
 }
 
+/* Relations go to the batch's relation run (rollup.c). The index build
+ * reads attributions from `relation` alone (index.c): no type added here
+ * may be one it reads (indicates, reported-by, attributed-to, an actor's
+ * uses). */
 static void relate(struct ev_ctx *e, int64_t src, enum gv_intel_rel type,
 		   int64_t dst)
 {
@@ -514,45 +536,118 @@ static int post_cmp(const void *a, const void *b)
 	return (x->role > y->role) - (x->role < y->role);
 }
 
-/* Postings: one row per entity the batch mentions, listing its messages
- * ("role.event ...", ascending) — the entity -> messages direction of the
- * graph in one index entry per entity and batch instead of one per edge.
- * Rows go in key order, so consecutive inserts share b-tree pages. */
+struct old_posting {
+	int64_t entity;
+	const char *events;
+};
+
+static int old_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct batch *b = ctx;
+	/* the slot of this entity among the chunk's (sorted, distinct) */
+	size_t lo = 0, hi = b->n_old;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (b->old[mid].entity < row->col[0].i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < b->n_old && b->old[lo].entity == row->col[0].i &&
+	    row->col[1].s != NULL)
+		b->old[lo].events = gv_pstrdup(b->pool, row->col[1].s);
+	return 0;
+}
+
+static int edge_order(const void *a, const void *b)
+{
+	const struct intel_edge *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (x->role > y->role) - (x->role < y->role);
+}
+
+/* Postings: one row per entity, its newest INTEL_POSTING_KEEP message
+ * edges ("role.event ...", ascending by event) — the entity -> messages
+ * direction of the graph, which the walk reads no further than that. A
+ * batch reads the rows of the entities it mentions (64 per statement),
+ * merges its own edges in and writes them back (30 per statement): the
+ * table stays one small row per entity, so a batch rewrites a few
+ * megabytes of it rather than adding rows all over a table that grows
+ * with every message. */
 static int flush_postings(struct batch *b, const char **error_r)
 {
 	if (b->n_posts == 0)
 		return 1;
 	qsort(b->posts, b->n_posts, sizeof(*b->posts), post_cmp);
-	struct gv_sql_val vals[POSTING_ROWS * 4];
-	char *texts[POSTING_ROWS];
-	size_t nrow = 0;
+	/* group starts: entity i's posts are posts[start[i] .. start[i+1]) */
+	size_t n_ent = 0, *start = gv_calloc(b->n_posts + 1, sizeof(*start));
+	for (size_t i = 0; i < b->n_posts; i++)
+		if (i == 0 || b->posts[i].entity != b->posts[i - 1].entity)
+			start[n_ent++] = i;
+	start[n_ent] = b->n_posts;
+	struct gv_sql_val vals[POSTING_ROWS * 2];
+	struct intel_edge *es = NULL;
+	size_t n_es = 0, cap_es = 0;
 	struct gv_buf t;
 	gv_buf_init(&t, SIZE_MAX);
+	struct old_posting old[POSTING_READ];
+	b->old = old;
 	int ret = 1;
-	for (size_t i = 0; ret > 0 && i < b->n_posts;) {
-		size_t j = i;
-		gv_buf_reset(&t);
-		for (; j < b->n_posts && b->posts[j].entity == b->posts[i].entity;
-		     j++)
-			put_edge(&t, j == i, b->posts[j].role, b->posts[j].event);
-		texts[nrow] = gv_pstrdup(b->pool, gv_buf_cstr(&t));
-		struct gv_sql_val *v = vals + nrow * 4;
-		v[0] = GV_SQL_I(b->posts[i].entity);
-		v[1] = GV_SQL_I(b->posts[j - 1].event);
-		v[2] = GV_SQL_I((int64_t)(j - i));
-		v[3] = GV_SQL_S(texts[nrow]);
-		i = j;
-		if (++nrow == POSTING_ROWS || i == b->n_posts) {
-			const struct gv_sql_stmt *q =
-				nrow == POSTING_ROWS ? &q_postings : &q_posting1;
-			size_t per = nrow == POSTING_ROWS ? nrow : 1;
-			for (size_t r = 0; ret > 0 && r < nrow; r += per)
-				if (intel_sql_run(b->st, q, vals + r * 4, per * 4,
-						  NULL, NULL, error_r) < 0)
+	size_t nrow = 0;
+	for (size_t c = 0; ret > 0 && c < n_ent; c += POSTING_READ) {
+		size_t cn = n_ent - c < POSTING_READ ? n_ent - c : POSTING_READ;
+		struct gv_sql_val p[POSTING_READ];
+		for (size_t k = 0; k < POSTING_READ; k++) {
+			size_t e = c + (k < cn ? k : cn - 1);
+			p[k] = GV_SQL_I(b->posts[start[e]].entity);
+		}
+		for (size_t k = 0; k < cn; k++)
+			old[k] = (struct old_posting){
+				b->posts[start[c + k]].entity, NULL
+			};
+		b->n_old = cn;
+		if (intel_sql_run(b->st, &q_posting_read, p, POSTING_READ,
+				  old_cb, b, error_r) < 0) {
+			ret = -1;
+			break;
+		}
+		for (size_t k = 0; ret > 0 && k < cn; k++) {
+			n_es = 0;
+			intel_edges_parse(old[k].events, &es, &n_es, &cap_es);
+			for (size_t j = start[c + k]; j < start[c + k + 1]; j++) {
+				es = grow(es, &cap_es, n_es + 1, sizeof(*es));
+				es[n_es++] = (struct intel_edge){
+					b->posts[j].role, b->posts[j].event
+				};
+			}
+			if (old[k].events != NULL)
+				qsort(es, n_es, sizeof(*es), edge_order);
+			size_t from = n_es > INTEL_POSTING_KEEP ?
+					      n_es - INTEL_POSTING_KEEP :
+					      0;
+			gv_buf_reset(&t);
+			for (size_t j = from; j < n_es; j++)
+				put_edge(&t, j == from, es[j].role, es[j].id);
+			struct gv_sql_val *v = vals + nrow * 2;
+			v[0] = GV_SQL_I(old[k].entity);
+			v[1] = GV_SQL_S(gv_pstrdup(b->pool, gv_buf_cstr(&t)));
+			if (++nrow == POSTING_ROWS) {
+				if (intel_sql_run(b->st, &q_postings, vals,
+						  POSTING_ROWS * 2, NULL, NULL,
+						  error_r) < 0)
 					ret = -1;
-			nrow = 0;
+				nrow = 0;
+			}
 		}
 	}
+	for (size_t r = 0; ret > 0 && r < nrow; r++)
+		if (intel_sql_run(b->st, &q_posting1, vals + r * 2, 2, NULL, NULL,
+				  error_r) < 0)
+			ret = -1;
+	b->old = NULL;
+	gv_free(es);
+	gv_free(start);
 	gv_buf_free(&t);
 	return ret;
 }
@@ -586,7 +681,11 @@ static int flush_batch(struct batch *b, const char **error_r)
 	for (size_t i = 0; i < GV_ARRAY_LEN(steps); i++) {
 		uint64_t t = gv_now_us();
 		if (intel_rollup_flush(st, steps[i].which, steps[i].agg,
-				       error_r) < 0)
+				       b->n_ids ? b->ids[0] : 0, error_r) < 0)
+			return -1;
+		if (steps[i].which == INTEL_ROLLUP_RELATION &&
+		    steps[i].agg->used > 0 &&
+		    intel_relation_run_done(st, b->ids[0], error_r) < 0)
 			return -1;
 		if (prof)
 			fprintf(stderr, "step %zu rows %zu us %llu\n", i,

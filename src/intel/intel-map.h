@@ -35,7 +35,7 @@ void intel_agg_add(struct intel_agg *agg, int64_t k0, int64_t k1, int64_t k2,
 /* rollup.c: writes one batch aggregate map with multi-row statements. */
 enum intel_rollup {
 	INTEL_ROLLUP_ENTITY, /* (entity) -> count, first, last */
-	INTEL_ROLLUP_RELATION, /* (src, type, dst) */
+	INTEL_ROLLUP_RELATION, /* (src, type, dst), into relation_run */
 	INTEL_ROLLUP_TARGET, /* (day, user) */
 	INTEL_ROLLUP_TARGET_ALL, /* (user) */
 	INTEL_ROLLUP_TARGET_CAMPAIGN, /* (day, user, campaign) */
@@ -44,7 +44,13 @@ enum intel_rollup {
 	INTEL_ROLLUP_MAX
 };
 struct gv_intel_store;
+/* run: the batch's relation run id (INTEL_ROLLUP_RELATION only). */
 int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
-		       const struct intel_agg *agg, const char **error_r);
+		       const struct intel_agg *agg, int64_t run,
+		       const char **error_r);
+/* Registers the relation run a batch wrote and, when enough have piled
+ * up, merges them all into `relation`. Inside the batch's transaction. */
+int intel_relation_run_done(struct gv_intel_store *st, int64_t run,
+			    const char **error_r);
 
 #endif

@@ -60,6 +60,13 @@ struct gv_sql_driver {
 	int (*run)(struct gv_sql_conn *conn, const struct gv_sql_stmt *stmt,
 		   const struct gv_sql_val *params, size_t n,
 		   gv_sql_row_cb *cb, void *ctx, const char **error_r);
+	/* run() for a statement whose columns are all integers: a driver
+	 * may leave .s NULL (SQLite then does not format each as text, which
+	 * dominates reading many rows). NULL: run() serves. */
+	int (*run_ints)(struct gv_sql_conn *conn,
+			const struct gv_sql_stmt *stmt,
+			const struct gv_sql_val *params, size_t n,
+			gv_sql_row_cb *cb, void *ctx, const char **error_r);
 	/* Schema statements, run in order at open. */
 	const char *const *schema;
 };
@@ -81,6 +88,11 @@ struct gv_intel_store {
 int intel_sql_run(struct gv_intel_store *st, const struct gv_sql_stmt *stmt,
 		  const struct gv_sql_val *params, size_t n, gv_sql_row_cb *cb,
 		  void *ctx, const char **error_r);
+/* intel_sql_run() for integer-only results (driver run_ints). */
+int intel_sql_run_ints(struct gv_intel_store *st,
+		       const struct gv_sql_stmt *stmt,
+		       const struct gv_sql_val *params, size_t n,
+		       gv_sql_row_cb *cb, void *ctx, const char **error_r);
 /* Runs a statement returning one integer (first column of the first row);
  * 1 got it, 0 no row, -1 error. */
 int intel_sql_int(struct gv_intel_store *st, const struct gv_sql_stmt *stmt,
@@ -114,6 +126,9 @@ void intel_cache_clear(struct gv_intel_store *st);
 struct intel_edge {
 	int64_t role, id;
 };
+/* A posting row keeps an entity's newest INTEL_POSTING_KEEP message edges:
+ * all the graph walk reads (its fan-out per node is no larger). */
+#define INTEL_POSTING_KEEP 25
 void intel_edges_parse(const char *text, struct intel_edge **arr, size_t *n,
 		       size_t *cap);
 

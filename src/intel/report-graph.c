@@ -4,7 +4,7 @@
  * freemail domain cannot blow up the answer), and the recommendations
  * derived from the data, each with the evidence behind it.
  * Messages are nodes too: an event is reached from the entities it touches
- * (their posting rows) and leads to all of them (its edges text).
+ * (their posting row) and leads to all of them (its edges text).
  * Statement ids 80..99.
  */
 #include "intel/intel-map.h"
@@ -13,6 +13,8 @@
 #include <string.h>
 
 #define FANOUT 25
+_Static_assert(FANOUT <= INTEL_POSTING_KEEP,
+	       "posting rows keep fewer messages than a node shows");
 #define MAX_NODES 300
 
 static const struct gv_sql_stmt q_find = {
@@ -21,25 +23,34 @@ static const struct gv_sql_stmt q_find = {
 static const struct gv_sql_stmt q_find_msg = {
 	81, "SELECT id FROM event WHERE uid = $1 OR message_id = $1", NULL
 };
+/* A node's relations: its rows of `relation` plus those of the runs not
+ * merged yet (one index seek per run: PostgreSQL through
+ * = ANY(ARRAY(...)), SQLite through IN; SQLite would otherwise prefer the
+ * primary key's run prefix for the dst side and scan each run). Summed
+ * per key, ranked and named in rel_side() below. */
 static const struct gv_sql_stmt q_out = {
-	82,
-	"SELECT r.type, en.id, en.kind, en.value, r.count FROM relation r"
-	" JOIN entity en ON en.id = r.dst WHERE r.src = $1"
-	" ORDER BY r.count DESC, en.id LIMIT $2",
-	NULL
+	82, "SELECT type, dst, count FROM relation WHERE src = $1", NULL
 };
 static const struct gv_sql_stmt q_in = {
-	83,
-	"SELECT r.type, en.id, en.kind, en.value, r.count FROM relation r"
-	" JOIN entity en ON en.id = r.src WHERE r.dst = $1"
-	" ORDER BY r.count DESC, en.id LIMIT $2",
-	NULL
+	83, "SELECT type, src, count FROM relation WHERE dst = $1", NULL
 };
-/* Messages of an entity: its posting rows, newest batch first. */
+static const struct gv_sql_stmt q_out_runs = {
+	88,
+	"SELECT type, dst, count FROM relation_run WHERE run IN"
+	" (SELECT run FROM relation_runs) AND src = $1",
+	"SELECT type, dst, count FROM relation_run WHERE run ="
+	" ANY(ARRAY(SELECT run FROM relation_runs)) AND src = $1"
+};
+static const struct gv_sql_stmt q_in_runs = {
+	89,
+	"SELECT type, src, count FROM relation_run INDEXED BY relation_run_dst"
+	" WHERE run IN (SELECT run FROM relation_runs) AND dst = $1",
+	"SELECT type, src, count FROM relation_run WHERE run ="
+	" ANY(ARRAY(SELECT run FROM relation_runs)) AND dst = $1"
+};
+/* Messages of an entity: its posting row (its newest messages). */
 static const struct gv_sql_stmt q_ent_msgs = {
-	84,
-	"SELECT events FROM posting WHERE entity = $1 ORDER BY last_event DESC",
-	NULL
+	84, "SELECT events FROM posting WHERE entity = $1", NULL
 };
 static const struct gv_sql_stmt q_msg_uid = {
 	86, "SELECT uid FROM event WHERE id = $1", NULL
@@ -127,8 +138,7 @@ static int edge_cb(void *ctx, const struct gv_sql_row *row)
 }
 
 /* Collects (role, event) of an entity's messages, newest first, up to
- * limit: posting rows come newest batch first and each lists its events
- * ascending, so it is read backwards. */
+ * limit: the posting row lists them ascending, so it is read backwards. */
 struct msgs_ctx {
 	struct intel_edge *all;
 	size_t n, cap, limit;
@@ -194,6 +204,126 @@ static int emit(struct gv_intel_store *st, struct walk *w,
 	return rc;
 }
 
+/* One relation of a node: (type, the other end, count). */
+struct rel_row {
+	int64_t type, other, count;
+};
+
+struct rel_ctx {
+	struct rel_row *v;
+	size_t n, cap;
+};
+
+static int rel_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct rel_ctx *r = ctx;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->v = gv_realloc(r->v, gv_mul_size(r->cap, sizeof(*r->v)));
+	}
+	r->v[r->n++] = (struct rel_row){ row->col[0].i, row->col[1].i,
+					 row->col[2].i };
+	return 0;
+}
+
+static int rel_key_cmp(const void *a, const void *b)
+{
+	const struct rel_row *x = a, *y = b;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	return (x->other > y->other) - (x->other < y->other);
+}
+
+/* Count descending, then entity id, then type: the order the single
+ * relation query gave (ties in entity id kept the b-tree's type order). */
+static int rel_rank_cmp(const void *a, const void *b)
+{
+	const struct rel_row *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	if (x->other != y->other)
+		return x->other < y->other ? -1 : 1;
+	return (x->type > y->type) - (x->type < y->type);
+}
+
+/* The node's FANOUT strongest relations in one direction (out: it is the
+ * source), summed over `relation` and the unmerged runs, fed to edge_cb
+ * as (type, id, kind, value, count) rows. A relation whose other end is
+ * not an entity is skipped, as the join to entity did. */
+static int rel_side(struct gv_intel_store *st, struct walk *w, int64_t id,
+		    bool out, const char **error_r)
+{
+	struct gv_sql_val p[1] = { GV_SQL_I(id) };
+	struct rel_ctx r = { 0 };
+	int rc = intel_sql_run_ints(st, out ? &q_out : &q_in, p, 1, rel_cb,
+				    &r, error_r);
+	size_t n_main = r.n;
+	if (rc > 0)
+		rc = intel_sql_run_ints(st, out ? &q_out_runs : &q_in_runs, p,
+					1, rel_cb, &r, error_r);
+	/* Keys of `relation` are distinct: only run rows can repeat one.
+	 * The run rows are summed per key first, then added to the
+	 * `relation` row of the same key or kept as rows of their own. */
+	size_t m = r.n;
+	if (rc > 0 && r.n > n_main) {
+		struct rel_row *runs = r.v + n_main;
+		size_t n_runs = r.n - n_main, k = 0;
+		qsort(runs, n_runs, sizeof(*runs), rel_key_cmp);
+		for (size_t i = 0; i < n_runs; i++) {
+			if (k > 0 && rel_key_cmp(&runs[k - 1], &runs[i]) == 0)
+				runs[k - 1].count += runs[i].count;
+			else
+				runs[k++] = runs[i];
+		}
+		for (size_t i = 0; i < n_main; i++) {
+			struct rel_row *hit = bsearch(&r.v[i], runs, k,
+						      sizeof(*runs), rel_key_cmp);
+			if (hit != NULL) {
+				r.v[i].count += hit->count;
+				hit->count = -1; /* taken */
+			}
+		}
+		m = n_main;
+		for (size_t i = 0; i < k; i++)
+			if (runs[i].count >= 0)
+				r.v[m++] = runs[i];
+	}
+	/* the FANOUT best in rank order, by insertion (most rows rank below
+	 * the current last and cost one comparison) */
+	struct rel_row best[FANOUT + 1];
+	size_t nb = 0;
+	for (size_t i = 0; rc > 0 && i < m; i++) {
+		if (nb == FANOUT && rel_rank_cmp(&r.v[i], &best[nb - 1]) >= 0)
+			continue;
+		size_t j = nb < FANOUT ? nb++ : nb - 1;
+		for (; j > 0 && rel_rank_cmp(&r.v[i], &best[j - 1]) < 0; j--)
+			best[j] = best[j - 1];
+		best[j] = r.v[i];
+	}
+	for (size_t i = 0; rc > 0 && i < nb; i++) {
+		struct gv_sql_val q[1] = { GV_SQL_I(best[i].other) };
+		struct text_ctx t = { NULL, 0 };
+		if (intel_sql_run(st, &q_ent_one, q, 1, text_cb, &t,
+				  error_r) < 0) {
+			rc = -1;
+			break;
+		}
+		if (t.text == NULL)
+			continue;
+		struct gv_sql_val cols[5] = { GV_SQL_I(best[i].type),
+					      GV_SQL_I(best[i].other),
+					      GV_SQL_I(t.kind), GV_SQL_S(t.text),
+					      GV_SQL_I(best[i].count) };
+		struct gv_sql_row row = { 5, cols };
+		int e = edge_cb(w, &row);
+		gv_free(t.text);
+		if (e != 0)
+			break; /* node budget spent */
+	}
+	gv_free(r.v);
+	return rc;
+}
+
 static int expand(struct gv_intel_store *st, struct walk *w, size_t i,
 		  const char **error_r)
 {
@@ -225,10 +355,10 @@ static int expand(struct gv_intel_store *st, struct walk *w, size_t i,
 	}
 	w->to_msg = false;
 	w->reverse = false;
-	if (intel_sql_run(st, &q_out, p, 2, edge_cb, w, error_r) < 0)
+	if (rel_side(st, w, w->nodes[i].id, true, error_r) < 0)
 		return -1;
 	w->reverse = true;
-	if (intel_sql_run(st, &q_in, p, 2, edge_cb, w, error_r) < 0)
+	if (rel_side(st, w, w->nodes[i].id, false, error_r) < 0)
 		return -1;
 	w->reverse = false;
 	w->to_msg = true;

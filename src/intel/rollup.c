@@ -1,7 +1,7 @@
 /*
  * Writing a batch's aggregated sums: entity counts, relations and the
  * per-day / all-time rollups the reports read. Each aggregate map becomes
- * multi-row statements (up to ~120 parameters: e.g. 20 relation rows per
+ * multi-row statements (up to ~120 parameters: e.g. 17 relation rows per
  * statement) so a batch costs a few statement executions — and, on
  * PostgreSQL, a few round trips — per table instead of one per row. Every
  * key occurs once per map, which is what makes a multi-row upsert legal on
@@ -38,12 +38,13 @@ static void row_entity(const struct intel_agg_slot *s, struct gv_sql_val *o)
 
 static void row_relation(const struct intel_agg_slot *s, struct gv_sql_val *o)
 {
-	o[0] = GV_SQL_I(s->k[0]);
-	o[1] = GV_SQL_I(s->k[1]);
-	o[2] = GV_SQL_I(s->k[2]);
-	o[3] = GV_SQL_I(s->first);
-	o[4] = GV_SQL_I(s->last);
-	o[5] = GV_SQL_I(s->count);
+	/* o[0]: the run, set by intel_rollup_flush */
+	o[1] = GV_SQL_I(s->k[0]);
+	o[2] = GV_SQL_I(s->k[1]);
+	o[3] = GV_SQL_I(s->k[2]);
+	o[4] = GV_SQL_I(s->first);
+	o[5] = GV_SQL_I(s->last);
+	o[6] = GV_SQL_I(s->count);
 }
 
 static void row_target(const struct intel_agg_slot *s, struct gv_sql_val *o)
@@ -101,15 +102,12 @@ static const struct table tables[INTEL_ROLLUP_MAX] = {
 		" first_seen = LEAST(entity.first_seen, v.column3),"
 		" last_seen = GREATEST(entity.last_seen, v.column4) FROM (VALUES",
 		") AS v WHERE entity.id = v.column1", NULL, 4, true, row_entity },
+	/* Appended as the batch's run (see relation_run in the schema):
+	 * column 1 is the run id, not a slot field. */
 	[INTEL_ROLLUP_RELATION] = {
-		"INSERT INTO relation(src, type, dst, first_seen, last_seen,"
-		" count) VALUES", NULL,
-		" ON CONFLICT(src, type, dst) DO UPDATE SET"
-		" count = relation.count + excluded.count,"
-		UPSERT_MINMAX("relation", "min"),
-		" ON CONFLICT(src, type, dst) DO UPDATE SET"
-		" count = relation.count + excluded.count,"
-		UPSERT_MINMAX("relation", "LEAST"), 6, false, row_relation },
+		"INSERT INTO relation_run(run, src, type, dst, first_seen,"
+		" last_seen, count) VALUES", NULL, "", NULL, 7, false,
+		row_relation },
 	[INTEL_ROLLUP_TARGET] = {
 		"INSERT INTO day_target(usr, day, total, malicious, max_score)"
 		" VALUES", NULL,
@@ -227,7 +225,8 @@ static int keyed_cmp(const void *a, const void *b)
 }
 
 int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
-		       const struct intel_agg *agg, const char **error_r)
+		       const struct intel_agg *agg, int64_t run,
+		       const char **error_r)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, build_all);
@@ -251,6 +250,8 @@ int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
 	int ret = 1;
 	for (size_t i = 0; ret > 0 && i < m; i++) {
 		tb->row(order[i].s, vals + n * cols);
+		if (which == INTEL_ROLLUP_RELATION)
+			vals[n * cols] = GV_SQL_I(run);
 		if (++n == per) {
 			if (intel_sql_run(st, &stmts[which][0], vals, n * cols,
 					  NULL, NULL, error_r) < 0)
@@ -263,5 +264,114 @@ int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
 				  NULL, NULL, error_r) < 0)
 			ret = -1;
 	gv_free(order);
+	return ret;
+}
+
+/* ---- relation runs ---- */
+
+/* Runs accumulate until this many, then the batch that adds the last one
+ * merges them all into `relation` (one sorted pass over its b-tree and
+ * index instead of one per batch). More runs mean cheaper ingest and more
+ * index seeks per relation lookup (one per run). */
+#define RUNS_MERGE 16
+#define RUNS_CHUNK 32
+
+static const struct gv_sql_stmt q_run_add = {
+	114, "INSERT INTO relation_runs(run) VALUES($1)", NULL
+};
+static const struct gv_sql_stmt q_run_count = {
+	115, "SELECT count(*) FROM relation_runs", NULL
+};
+/* PostgreSQL: the runs are locked, so of two hosts merging at once the
+ * second waits and then sees only the runs still there. */
+static const struct gv_sql_stmt q_run_list = {
+	116, "SELECT run FROM relation_runs ORDER BY run",
+	"SELECT run FROM relation_runs ORDER BY run FOR UPDATE"
+};
+static char merge_sql[2][2048];
+static char run_del_sql[2][512];
+static const struct gv_sql_stmt q_run_merge = { 117, merge_sql[0],
+						merge_sql[1] };
+/* SQLite: one writer at a time, so the runs listed are all there are and
+ * the table is emptied whole (no per-row deletes: truncated); PostgreSQL
+ * deletes the runs this host merged. */
+static const struct gv_sql_stmt q_run_del = { 118, "DELETE FROM relation_run",
+					      run_del_sql[0] };
+static const struct gv_sql_stmt q_runs_del = { 119, "DELETE FROM relation_runs",
+					       run_del_sql[1] };
+
+static void build_runs(void)
+{
+	char in[RUNS_CHUNK * 5 + 8];
+	size_t n = 0;
+	for (int i = 1; i <= RUNS_CHUNK; i++)
+		n += (size_t)snprintf(in + n, sizeof(in) - n, "%s$%d",
+				      i > 1 ? "," : "", i);
+	for (int pg = 0; pg < 2; pg++)
+		snprintf(merge_sql[pg], sizeof(merge_sql[pg]),
+			 "INSERT INTO relation(src, type, dst, first_seen,"
+			 " last_seen, count) SELECT src, type, dst,"
+			 " min(first_seen), max(last_seen), sum(count)"
+			 " FROM relation_run WHERE run IN (%s)"
+			 " GROUP BY src, type, dst ORDER BY src, type, dst"
+			 " ON CONFLICT(src, type, dst) DO UPDATE SET"
+			 " count = relation.count + excluded.count,%s",
+			 in,
+			 pg ? UPSERT_MINMAX("relation", "LEAST") :
+			      UPSERT_MINMAX("relation", "min"));
+	snprintf(run_del_sql[0], sizeof(run_del_sql[0]),
+		 "DELETE FROM relation_run WHERE run IN (%s)", in); /* pg */
+	snprintf(run_del_sql[1], sizeof(run_del_sql[1]),
+		 "DELETE FROM relation_runs WHERE run IN (%s)", in);
+}
+
+struct run_list {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int run_cb(void *ctx, const struct gv_sql_row *row)
+{
+	struct run_list *l = ctx;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = gv_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = row->col[0].i;
+	return 0;
+}
+
+int intel_relation_run_done(struct gv_intel_store *st, int64_t run,
+			    const char **error_r)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, build_runs);
+	struct gv_sql_val p[RUNS_CHUNK] = { GV_SQL_I(run) };
+	int64_t runs = 0;
+	if (intel_sql_run(st, &q_run_add, p, 1, NULL, NULL, error_r) < 0 ||
+	    intel_sql_int(st, &q_run_count, NULL, 0, &runs, error_r) < 0)
+		return -1;
+	if (runs < RUNS_MERGE)
+		return 1;
+	struct run_list l = { 0 };
+	int ret = intel_sql_run(st, &q_run_list, NULL, 0, run_cb, &l, error_r);
+	/* every run merged first, then deleted (on SQLite the first delete
+	 * empties the tables) */
+	for (int del = 0; del < 2; del++)
+		for (size_t i = 0; ret > 0 && i < l.n; i += RUNS_CHUNK) {
+			/* unused places repeat a run: IN ignores duplicates */
+			for (size_t k = 0; k < RUNS_CHUNK; k++)
+				p[k] = GV_SQL_I(l.v[i + k < l.n ? i + k : i]);
+			if ((!del && intel_sql_run(st, &q_run_merge, p,
+						   RUNS_CHUNK, NULL, NULL,
+						   error_r) < 0) ||
+			    (del && (intel_sql_run(st, &q_run_del, p, RUNS_CHUNK,
+						   NULL, NULL, error_r) < 0 ||
+				     intel_sql_run(st, &q_runs_del, p,
+						   RUNS_CHUNK, NULL, NULL,
+						   error_r) < 0)))
+				ret = -1;
+		}
+	gv_free(l.v);
 	return ret;
 }

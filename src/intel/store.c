@@ -71,7 +71,7 @@ enum gv_intel_kind gv_intel_kind_parse(const char *name)
 /* ---- open / close ---- */
 
 /* Bumped whenever a table changes; stores of another version are refused. */
-#define GV_INTEL_SCHEMA_VERSION 2
+#define GV_INTEL_SCHEMA_VERSION 3
 
 int gv_intel_store_open(const struct gv_intel_store_settings *settings,
 			struct gv_intel_store **store_r, const char **error_r)
@@ -153,6 +153,15 @@ int intel_sql_run(struct gv_intel_store *st, const struct gv_sql_stmt *stmt,
 		  void *ctx, const char **error_r)
 {
 	return st->drv->run(st->conn, stmt, params, n, cb, ctx, error_r);
+}
+
+int intel_sql_run_ints(struct gv_intel_store *st,
+		       const struct gv_sql_stmt *stmt,
+		       const struct gv_sql_val *params, size_t n,
+		       gv_sql_row_cb *cb, void *ctx, const char **error_r)
+{
+	return (st->drv->run_ints ? st->drv->run_ints : st->drv->run)(
+		st->conn, stmt, params, n, cb, ctx, error_r);
 }
 
 struct int_ctx {
@@ -369,7 +378,12 @@ static const struct gv_sql_stmt q_count_entities = {
 	11, "SELECT count(*) FROM entity", NULL
 };
 static const struct gv_sql_stmt q_count_relations = {
-	12, "SELECT count(*) FROM relation", NULL
+	12,
+	"SELECT (SELECT count(*) FROM relation) + (SELECT count(*) FROM"
+	" (SELECT DISTINCT src, type, dst FROM relation_run r WHERE NOT EXISTS"
+	" (SELECT 1 FROM relation m WHERE m.src = r.src AND m.type = r.type"
+	" AND m.dst = r.dst)) AS x)",
+	NULL
 };
 static const struct gv_sql_stmt q_count_indicators = {
 	13, "SELECT count(*) FROM indicator", NULL

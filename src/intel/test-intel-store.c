@@ -780,6 +780,116 @@ static void test_campaign_clusters(void **state)
 	gv_intel_store_close(&st);
 }
 
+/* ---- relation runs and posting rows ---- */
+
+/* Event i of the runs test: recipients vary, so relations differ. */
+static const char *const run_users[] = { "u0@corp.example", "u1@corp.example",
+					 "u2@corp.example", "u3@corp.example",
+					 "u4@corp.example" };
+
+static void ingest_runs(struct gv_intel_store *st, int n, int batch,
+			bool replay)
+{
+	for (int i = 0; i < n; i += batch) {
+		struct gv_intel_event evs[64];
+		char ids[64][32];
+		const char *r[64][2];
+		const struct gv_intel_event *ptrs[64];
+		int m = n - i < batch ? n - i : batch;
+		assert_true(m <= 64);
+		for (int k = 0; k < m; k++) {
+			int e = i + k;
+			r[k][0] = run_users[e % 5];
+			r[k][1] = "bob@corp.example";
+			make_event(&evs[k], ids[k], 32, e, r[k], urls, findings,
+				   att);
+			ptrs[k] = &evs[k];
+		}
+		size_t ins;
+		const char *err;
+		if (gv_intel_store_ingest(st, ptrs, (size_t)m, &ins, &err) < 0)
+			fail_msg("ingest: %s", err);
+		assert_int_equal(ins, replay ? 0 : (size_t)m);
+	}
+}
+
+static char *neighbors(struct gv_intel_store *st, const char *entity,
+		       unsigned depth)
+{
+	struct gv_intel_report_query q = { .kind = GV_REPORT_NEIGHBORS,
+					   .entity = entity,
+					   .depth = depth };
+	char *json = NULL;
+	const char *err;
+	if (gv_intel_report(st, &q, &json, &err) < 0)
+		fail_msg("report: %s", err);
+	return json;
+}
+
+/* 45 batches of one event make 45 relation runs (two merges into
+ * `relation`, 13 runs left unmerged); the same events in one batch make
+ * one. Counts and graph walks must not tell them apart, relation counts
+ * must match an independent count, and a user's posting row keeps its
+ * newest messages. */
+static void test_relation_runs(void **state)
+{
+	char *json[2][3];
+	struct gv_intel_counts c[2];
+	const char *err;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			setup(state); /* a fresh store */
+		struct gv_intel_store *st = open_store();
+		ingest_runs(st, 45, pass == 0 ? 1 : 45, false);
+		ingest_runs(st, 45, 7, true); /* a replay: adds nothing */
+		assert_int_equal(gv_intel_store_counts(st, &c[pass], &err), 1);
+		json[pass][0] = neighbors(st, "sender:billing@evil.example", 1);
+		json[pass][1] = neighbors(st, "user:u3@corp.example", 2);
+		json[pass][2] = neighbors(st, "user:bob@corp.example", 1);
+		gv_intel_store_close(&st);
+	}
+	assert_memory_equal(&c[0], &c[1], sizeof(c[0]));
+	/* sender -> 6 users, sender -> IP, URL -> domain, hash -> type,
+	 * campaign -> 6 users */
+	assert_int_equal(c[0].relations, 6 + 1 + 1 + 1 + 6);
+	for (int k = 0; k < 3; k++) {
+		assert_string_equal(json[0][k], json[1][k]);
+		gv_free(json[1][k]);
+	}
+	/* 9 of the 45 messages went to each u<k>, all 45 to bob. */
+	json_error_t je;
+	json_t *doc = json_loads(json[0][0], 0, &je);
+	assert_non_null(doc);
+	size_t i, users = 0;
+	json_t *e;
+	json_array_foreach(json_object_get(doc, "edges"), i, e) {
+		const char *to = json_string_value(json_object_get(e, "to"));
+		if (strcmp(json_string_value(json_object_get(e, "relation")),
+			   "targets") != 0)
+			continue;
+		users++;
+		assert_int_equal(json_integer_value(json_object_get(e, "count")),
+				 strstr(to, "bob@") ? 45 : 9);
+	}
+	assert_int_equal(users, 6);
+	json_decref(doc);
+	/* bob's messages: the newest 25 (evt-20 .. evt-44), no older one. */
+	doc = json_loads(json[0][2], 0, &je);
+	assert_non_null(doc);
+	size_t msgs = 0;
+	json_array_foreach(json_object_get(doc, "edges"), i, e) {
+		const char *from = json_string_value(json_object_get(e, "from"));
+		if (strncmp(from, "message:evt-", 12) != 0)
+			continue;
+		msgs++;
+		assert_true(atoi(from + 12) >= 20);
+	}
+	assert_int_equal(msgs, 25);
+	json_decref(doc);
+	for (int k = 0; k < 3; k++)
+		gv_free(json[0][k]);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gv-intel-store-XXXXXX");
@@ -796,6 +906,7 @@ int main(void)
 		cmocka_unit_test_setup(test_alerts_through_journal, setup),
 		cmocka_unit_test_setup(test_journal_replay_streams, setup),
 		cmocka_unit_test_setup(test_campaign_clusters, setup),
+		cmocka_unit_test_setup(test_relation_runs, setup),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];
