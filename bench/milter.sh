@@ -39,7 +39,7 @@ phishing) src="$SHARED/corpora/email/phishing_pot_sample" ;;
 *) echo "SET must be typical or phishing"; exit 2 ;;
 esac
 ls "$src" | head -400 | while read -r f; do cp "$src/$f" "$T/msgs/$f.eml"; done
-{ cat "$SRC/config/geneva.yaml"; printf 'quarantine:\n  dir: %s/quarantine\n  sendmail: %s/sendmail\n' "$T" "$T"
+{ gv_example_config; printf 'quarantine:\n  dir: %s/quarantine\n  sendmail: %s/sendmail\n' "$T" "$T"
   printf 'milter:\n  socket_group: postfix\n'; } > "$T/geneva.yaml"
 chmod 644 "$T/geneva.yaml"
 

@@ -50,7 +50,7 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; f
 SMTP_PORT=$(free_port)
 SOCK="$T/milter.sock"
 pf_setup "$T" "$SMTP_PORT" "unix:$SOCK"
-{ cat "$SRC/config/geneva.yaml"; cat <<EOF2
+{ gv_example_config; cat <<EOF2
 milter:
   scanners: 2
   socket_group: postfix

@@ -53,7 +53,7 @@ SOCK="inet:$MILTER_PORT@127.0.0.1"
 pf_setup "$T" "$SMTP_PORT" "inet:127.0.0.1:$MILTER_PORT"
 mkconfig() { # $1 = a policy section replacing the shipped one, $2 = more milter keys
 	if [ -z "${1:-}" ]; then
-		cat "$SRC/config/geneva.yaml" > "$T/geneva.yaml"
+		gv_example_config > "$T/geneva.yaml"
 	else
 		sed '/^policy:/,$d' "$SRC/config/geneva.yaml" > "$T/geneva.yaml"
 		printf '%s\n' "$1" >> "$T/geneva.yaml"

@@ -7,6 +7,8 @@
 #   gv_start CONFIG SOCKET               geneva milter --foreground in the
 #                                         background; GV_PID, log DIR/milter.log
 #   gv_stop                              SIGTERM and wait
+#   gv_example_config                    config/geneva.yaml with its alerts:
+#                                         spool in $T and no syslog
 #   free_port
 #
 # Delivery: virtual(8) into Maildirs under DIR/vmail (alice@, bob@, carol@
@@ -138,3 +140,11 @@ gv_stop() {
 
 # The worker process of the running supervisor.
 gv_worker_pid() { pgrep -P "$GV_PID" | head -1; }
+
+# The shipped example configuration, its alerts: section replaced by one
+# whose spool is in $T (no syslog, no mail): the milter raises alerts when a
+# config has that section, and tests write only to their temp dir.
+gv_example_config() {
+	sed '/^alerts:/,/^$/d' "$SRC/config/geneva.yaml"
+	printf 'alerts:\n  spool_dir: %s/alerts\n  syslog:\n    enabled: no\n' "$T"
+}

@@ -43,7 +43,7 @@ SMTP_PORT=$(free_port)
 MILTER_PORT=$(free_port)
 SOCK="inet:$MILTER_PORT@127.0.0.1"
 pf_setup "$T" "$SMTP_PORT" "inet:127.0.0.1:$MILTER_PORT"
-{ cat "$SRC/config/geneva.yaml"; cat <<EOF
+{ gv_example_config; cat <<EOF
 milter:
   scanners: 2
 quarantine:
