@@ -43,9 +43,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
 SMTP_PORT=$(free_port)
 SOCK="$T/milter.sock"

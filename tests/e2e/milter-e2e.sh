@@ -42,9 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 check() { _name=$1; shift; if "$@"; then ok "$_name"; else not_ok "$_name"; fi; }
 
 SMTP_PORT=$(free_port)

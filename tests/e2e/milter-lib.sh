@@ -10,6 +10,7 @@
 #   gv_example_config                    config/geneva.yaml with its alerts:
 #                                         spool in $T and no syslog
 #   free_port
+#   ok / not_ok                          TAP lines (counters n, failed)
 #
 # Delivery: virtual(8) into Maildirs under DIR/vmail (alice@, bob@, carol@
 # e2e.test), uid/gid nobody, so no system user has to be created. Retries
@@ -148,3 +149,8 @@ gv_example_config() {
 	sed '/^alerts:/,/^$/d' "$SRC/config/geneva.yaml"
 	printf 'alerts:\n  spool_dir: %s/alerts\n  syslog:\n    enabled: no\n' "$T"
 }
+
+# TAP lines for the tests: ok NAME / not_ok NAME [DIAGNOSTIC LINE...]
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
