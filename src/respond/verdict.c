@@ -97,7 +97,6 @@ int gv_alerts_verdict(struct gv_alerts *a, const struct gv_scan_result *r,
 			   m->n_to > 0		   ? m->to[0].addr :
 						     NULL;
 	char digest[33], score[16], key[128], title[320];
-	message_digest(r, rcpt, digest);
 	const char *subject = m->subject && *m->subject ? m->subject :
 							  "(no subject)";
 	const char *from = m->from && m->from->addr && *m->from->addr ?
@@ -110,7 +109,14 @@ int gv_alerts_verdict(struct gv_alerts *a, const struct gv_scan_result *r,
 	for (size_t i = 0; i < r->n_findings && hit == NULL; i++)
 		if (strcmp(r->findings[i].analyzer, "intel") == 0)
 			hit = &r->findings[i];
-	if (hit && a->cfg.indicator_alerts >= 0) {
+	int min = a->cfg.message_min_action;
+	bool message = min >= 0 &&
+		       (int)r->action >= (min ? min : GV_ACTION_QUARANTINE);
+	bool indicator = hit && a->cfg.indicator_alerts >= 0;
+	if (!message && !indicator)
+		return 0; /* most mail: no digest, nothing to do */
+	message_digest(r, rcpt, digest);
+	if (indicator) {
 		struct gv_alert al;
 		snprintf(key, sizeof(key), "%s:indicator:%s", source, digest);
 		snprintf(title, sizeof(title),
@@ -128,8 +134,7 @@ int gv_alerts_verdict(struct gv_alerts *a, const struct gv_scan_result *r,
 		accepted += e;
 	}
 
-	int min = a->cfg.message_min_action;
-	if (min < 0 || (int)r->action < (min ? min : GV_ACTION_QUARANTINE))
+	if (!message)
 		return accepted;
 	struct gv_alert al;
 	snprintf(key, sizeof(key), "%s:message:%s", source, digest);
