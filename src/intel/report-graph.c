@@ -471,16 +471,17 @@ static const struct gv_sql_stmt q_rec_macro = {
 	NULL
 };
 /* The finding-based recommendations first pick the rules of interest from
- * the per-day rule rollup (small), then read only those rules' findings
- * through the finding(rule) index, never the whole finding table. */
+ * the per-day rule rollup (small), then read only those rules' findings,
+ * which the finding table keeps in rule order. A rule entity's value is
+ * "analyzer/rule". */
 #define RULES_LIKE(cond)                                                     \
-	" f.rule IN (SELECT DISTINCT substr(en.value, instr(en.value, '/')"  \
-	" + 1) FROM day_stat d JOIN entity en ON en.id = d.entity"           \
-	" WHERE d.kind = 8 AND d.day BETWEEN $4 AND $5 AND (" cond "))"
-#define RULES_LIKE_PG(cond)                                                  \
-	" f.rule IN (SELECT DISTINCT substr(en.value, strpos(en.value, '/')" \
-	" + 1) FROM day_stat d JOIN entity en ON en.id = d.entity"           \
-	" WHERE d.kind = 8 AND d.day BETWEEN $4 AND $5 AND (" cond "))"
+	" f.rule IN (SELECT DISTINCT d.entity FROM day_stat d"              \
+	" JOIN entity en ON en.id = d.entity WHERE d.kind = 8"               \
+	" AND d.day BETWEEN $4 AND $5 AND (" cond "))"
+#define ANALYZER(v) "substr(" v ", 1, instr(" v ", '/') - 1)"
+#define RULE(v) "substr(" v ", instr(" v ", '/') + 1)"
+#define ANALYZER_PG(v) "substr(" v ", 1, strpos(" v ", '/') - 1)"
+#define RULE_PG(v) "substr(" v ", strpos(" v ", '/') + 1)"
 #define LOOKALIKE                                                            \
 	"lower(en.value) LIKE '%lookalike%' OR lower(en.value) LIKE"         \
 	" '%homoglyph%' OR lower(en.value) LIKE '%typosquat%'"
@@ -488,31 +489,32 @@ static const struct gv_sql_stmt q_rec_macro = {
 	"lower(en.value) LIKE '%spf%' OR lower(en.value) LIKE '%dkim%'"      \
 	" OR lower(en.value) LIKE '%dmarc%' OR en.value LIKE 'auth/%'"
 #define INTEL "en.value LIKE 'intel/%'"
-#define Q_LOOKALIKE(r)                                                       \
-	"SELECT f.analyzer, f.rule, f.evidence, count(DISTINCT e.id)"        \
-	" FROM finding f JOIN event e ON e.id = f.event"                     \
-	" WHERE e.ts BETWEEN $1 AND $2 AND" r(LOOKALIKE)                     \
-	" GROUP BY f.analyzer, f.rule, f.evidence ORDER BY 4 DESC LIMIT $3"
+#define Q_LOOKALIKE(a, r)                                                    \
+	"SELECT " a("rv.value") ", " r("rv.value") ", f.evidence,"           \
+	" count(DISTINCT e.id) FROM finding f JOIN entity rv ON rv.id = f.rule" \
+	" JOIN event e ON e.id = f.event"                                    \
+	" WHERE e.ts BETWEEN $1 AND $2 AND" RULES_LIKE(LOOKALIKE)            \
+	" GROUP BY rv.value, f.evidence ORDER BY 4 DESC, 2, 3 LIMIT $3"
 #define Q_AUTH(r)                                                            \
-	"SELECT s.value, count(DISTINCT e.id), min(f.rule)"                  \
-	" FROM finding f JOIN event e ON e.id = f.event"                     \
+	"SELECT s.value, count(DISTINCT e.id), min(" r("rv.value") ")"        \
+	" FROM finding f JOIN entity rv ON rv.id = f.rule"                   \
+	" JOIN event e ON e.id = f.event"                                    \
 	" JOIN entity s ON s.id = e.sender"                                  \
-	" WHERE e.ts BETWEEN $1 AND $2 AND" r(AUTH)                          \
+	" WHERE e.ts BETWEEN $1 AND $2 AND" RULES_LIKE(AUTH)                 \
 	" GROUP BY s.value ORDER BY 2 DESC, s.value LIMIT $3"
 #define Q_INTEL(r)                                                           \
-	"SELECT f.rule, f.evidence, count(DISTINCT e.id) FROM finding f"     \
+	"SELECT " r("rv.value") ", f.evidence, count(DISTINCT e.id)"         \
+	" FROM finding f JOIN entity rv ON rv.id = f.rule"                   \
 	" JOIN event e ON e.id = f.event WHERE e.ts BETWEEN $1 AND $2"       \
-	" AND e.action < 2 AND" r(INTEL)                                     \
-	" GROUP BY f.rule, f.evidence ORDER BY 3 DESC LIMIT $3"
+	" AND e.action < 2 AND" RULES_LIKE(INTEL)                            \
+	" GROUP BY rv.value, f.evidence ORDER BY 3 DESC, 1, 2 LIMIT $3"
 static const struct gv_sql_stmt q_rec_lookalike = {
-	92, Q_LOOKALIKE(RULES_LIKE), Q_LOOKALIKE(RULES_LIKE_PG)
+	92, Q_LOOKALIKE(ANALYZER, RULE), Q_LOOKALIKE(ANALYZER_PG, RULE_PG)
 };
-static const struct gv_sql_stmt q_rec_auth = {
-	93, Q_AUTH(RULES_LIKE), Q_AUTH(RULES_LIKE_PG)
-};
-static const struct gv_sql_stmt q_rec_intel = {
-	94, Q_INTEL(RULES_LIKE), Q_INTEL(RULES_LIKE_PG)
-};
+static const struct gv_sql_stmt q_rec_auth = { 93, Q_AUTH(RULE),
+					       Q_AUTH(RULE_PG) };
+static const struct gv_sql_stmt q_rec_intel = { 94, Q_INTEL(RULE),
+						Q_INTEL(RULE_PG) };
 
 /* Lookalikes of protected brands kept by geneva domains (alerts.c). */
 static const struct gv_sql_stmt q_rec_lk_domains = {

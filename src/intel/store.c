@@ -71,7 +71,7 @@ enum gv_intel_kind gv_intel_kind_parse(const char *name)
 /* ---- open / close ---- */
 
 /* Bumped whenever a table changes; stores of another version are refused. */
-#define GV_INTEL_SCHEMA_VERSION 3
+#define GV_INTEL_SCHEMA_VERSION 4
 
 int gv_intel_store_open(const struct gv_intel_store_settings *settings,
 			struct gv_intel_store **store_r, const char **error_r)
