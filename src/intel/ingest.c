@@ -298,10 +298,19 @@ static void stat(struct ev_ctx *e, enum gv_intel_kind kind, int64_t id)
 		op(e, &e->b->stat, e->day, kind, id, 0);
 }
 
+/* Entity-to-entity relations are the threat graph: a sender targets a
+ * user, or sends from a relay, only in the store's sense when the scan
+ * flagged the message (tag or worse). For accepted mail the event row and
+ * its message edges keep who sent what to whom (the walk connects sender
+ * and users through the message); an all-pairs sender -> user table of
+ * every clean message would be the organisation's whole correspondence
+ * graph — a privacy burden nothing reads — and was two thirds of ingest
+ * time (bench/intel.sh, docs/intel.md). */
 static int add_parts(struct ev_ctx *e, int64_t sender, int64_t campaign,
 		     const char **error_r)
 {
 	const struct gv_intel_event *ev = e->ev;
+	int64_t threat = ev->action != GV_ACT_ACCEPT ? sender : 0;
 	const char *senders[] = { ev->envelope_from, ev->reply_to,
 				  ev->return_path };
 	for (size_t i = 0; i < GV_ARRAY_LEN(senders); i++)
@@ -321,7 +330,7 @@ static int add_parts(struct ev_ctx *e, int64_t sender, int64_t campaign,
 			op(e, &e->b->target_campaign, e->day, u, campaign, 0);
 			relate(e, campaign, GV_REL_TARGETS, u);
 		}
-		relate(e, sender, GV_REL_TARGETS, u);
+		relate(e, threat, GV_REL_TARGETS, u);
 	}
 	for (size_t i = 0; i < ev->n_urls; i++) {
 		const struct gv_intel_url *u = &ev->urls[i];
@@ -340,7 +349,7 @@ static int add_parts(struct ev_ctx *e, int64_t sender, int64_t campaign,
 				   error_r);
 		if (ip < 0)
 			return -1;
-		relate(e, sender, GV_REL_SENT_FROM, ip);
+		relate(e, threat, GV_REL_SENT_FROM, ip);
 	}
 	for (size_t i = 0; i < ev->n_attachments; i++) {
 		const struct gv_intel_attachment *a = &ev->attachments[i];
