@@ -120,19 +120,20 @@ static void build_all(void)
 	snprintf(uid_sql + n, sizeof(uid_sql) - n, ")");
 }
 
-/* One message edge, for the batch's postings (entity -> its messages). */
+/* One message edge, for the batch's postings (entity -> its messages).
+ * Keys first, for intel_sort3. */
 struct post {
 	int64_t entity, event;
 	int64_t role;
 };
 
-/* A sum the event adds to a batch aggregate, held until the event row is
- * known to be new (a duplicate adds nothing). */
-struct op {
-	struct intel_agg *agg;
-	int64_t k[3];
+/* One finding row; keys (rule, event, idx) first, for intel_sort3. */
+struct finding_row {
+	int64_t rule, event, idx;
 	double score;
+	const char *evidence, *part;
 };
+
 
 /* Batch-wide sums and pending rows, flushed before commit. */
 struct batch {
@@ -140,7 +141,7 @@ struct batch {
 	struct gv_pool *pool;
 	struct post *posts;
 	size_t n_posts, cap_posts;
-	struct gv_sql_val *findings; /* 6 per finding */
+	struct finding_row *findings;
 	size_t n_findings, cap_findings;
 	struct gv_sql_val *events; /* 12 per new event */
 	size_t n_events, cap_events;
@@ -157,8 +158,6 @@ struct batch {
 	struct intel_agg target_campaign; /* (day,user,campaign) */
 	struct intel_agg stat; /* (day,kind,entity) */
 	/* per-event scratch, reused */
-	struct op *ops;
-	size_t n_ops, cap_ops;
 	struct post *edges; /* (entity, 0, role), distinct */
 	size_t n_edges, cap_edges;
 	int64_t *rules; /* the rule entity of each finding */
@@ -201,12 +200,13 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
 	return gv_realloc(arr, gv_mul_size(ncap, elem));
 }
 
+/* Adds one of the event's sums to a batch aggregate. Only new events are
+ * ingested (prepare() decided) and a failure rolls the whole batch back,
+ * so the sums go straight in. */
 static void op(struct ev_ctx *e, struct intel_agg *agg, int64_t k0,
 	       int64_t k1, int64_t k2, double score)
 {
-	struct batch *b = e->b;
-	b->ops = grow(b->ops, &b->cap_ops, b->n_ops + 1, sizeof(*b->ops));
-	b->ops[b->n_ops++] = (struct op){ agg, { k0, k1, k2 }, score };
+	intel_agg_add(agg, k0, k1, k2, e->ts, e->mal, score);
 }
 
 /* Records the message edge (role, id) once per message. Linear in the
@@ -382,9 +382,15 @@ static int add_findings(struct ev_ctx *e, const char **error_r)
 			sizeof(*b->rules));
 	for (size_t i = 0; i < ev->n_findings; i++) {
 		const struct gv_intel_finding *f = &ev->findings[i];
-		char *rule = gv_psprintf(e->b->pool, "%s/%s",
-					 f->analyzer ? f->analyzer : "-",
-					 f->rule_id ? f->rule_id : "-");
+		/* "analyzer/rule" (touch() copies it) */
+		char rule[4096];
+		const char *an = f->analyzer ? f->analyzer : "-";
+		const char *id = f->rule_id ? f->rule_id : "-";
+		size_t la = strnlen(an, 1024), lr = strnlen(id, 2048);
+		memcpy(rule, an, la);
+		rule[la] = '/';
+		memcpy(rule + la + 1, id, lr);
+		rule[la + 1 + lr] = '\0';
 		int64_t r = touch(e, GV_ENT_RULE, rule, GV_REL_MATCHED_RULE,
 				  error_r);
 		if (r < 0)
@@ -401,18 +407,14 @@ static void commit_event(struct ev_ctx *e)
 	struct batch *b = e->b;
 	const struct gv_intel_event *ev = e->ev;
 	b->findings = grow(b->findings, &b->cap_findings,
-			   b->n_findings + 6 * ev->n_findings,
+			   b->n_findings + ev->n_findings,
 			   sizeof(*b->findings));
 	for (size_t i = 0; i < ev->n_findings; i++) {
 		const struct gv_intel_finding *f = &ev->findings[i];
-		struct gv_sql_val *p = b->findings + b->n_findings;
-		p[0] = GV_SQL_I(b->rules[i]);
-		p[1] = GV_SQL_I(e->id);
-		p[2] = GV_SQL_I((int64_t)i);
-		p[3] = GV_SQL_D(f->score);
-		p[4] = GV_SQL_S(f->evidence);
-		p[5] = GV_SQL_S(f->part);
-		b->n_findings += 6;
+		b->findings[b->n_findings++] = (struct finding_row){
+			b->rules[i], e->id, (int64_t)i, f->score, f->evidence,
+			f->part
+		};
 	}
 	b->posts = grow(b->posts, &b->cap_posts, b->n_posts + b->n_edges,
 			sizeof(*b->posts));
@@ -420,11 +422,6 @@ static void commit_event(struct ev_ctx *e)
 		b->posts[b->n_posts++] = (struct post){ b->edges[i].entity,
 							e->id,
 							b->edges[i].role };
-	for (size_t i = 0; i < b->n_ops; i++) {
-		const struct op *o = &b->ops[i];
-		intel_agg_add(o->agg, o->k[0], o->k[1], o->k[2], e->ts, e->mal,
-			      o->score);
-	}
 }
 
 void intel_edges_parse(const char *text, struct intel_edge **arr, size_t *n,
@@ -476,7 +473,7 @@ static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 			    .ts = ev->time,
 			    .day = ev->time / 86400,
 			    .mal = GV_INTEL_MALICIOUS(ev->action) };
-	b->n_ops = b->n_edges = 0;
+	b->n_edges = 0;
 	const char *from = ev->from ? ev->from : ev->envelope_from;
 	int64_t sender = touch(&e, GV_ENT_SENDER, from, GV_REL_SENT_BY,
 			       error_r);
@@ -540,26 +537,6 @@ static int flush_rows(struct gv_intel_store *st, const struct gv_sql_val *v,
 	return 1;
 }
 
-/* Findings in key order (rule, event, idx): one sequential append per
- * rule instead of a jump between rules every row. */
-static int finding_cmp(const void *a, const void *b)
-{
-	const struct gv_sql_val *x = a, *y = b;
-	for (int i = 0; i < 3; i++)
-		if (x[i].i != y[i].i)
-			return x[i].i < y[i].i ? -1 : 1;
-	return 0;
-}
-
-static int post_cmp(const void *a, const void *b)
-{
-	const struct post *x = a, *y = b;
-	if (x->entity != y->entity)
-		return x->entity < y->entity ? -1 : 1;
-	if (x->event != y->event)
-		return x->event < y->event ? -1 : 1;
-	return (x->role > y->role) - (x->role < y->role);
-}
 
 struct old_posting {
 	int64_t entity;
@@ -604,7 +581,7 @@ static int flush_postings(struct batch *b, const char **error_r)
 {
 	if (b->n_posts == 0)
 		return 1;
-	qsort(b->posts, b->n_posts, sizeof(*b->posts), post_cmp);
+	intel_sort3(b->posts, b->n_posts, sizeof(*b->posts));
 	/* group starts: entity i's posts are posts[start[i] .. start[i+1]) */
 	size_t n_ent = 0, *start = gv_calloc(b->n_posts + 1, sizeof(*start));
 	for (size_t i = 0; i < b->n_posts; i++)
@@ -677,18 +654,43 @@ static int flush_postings(struct batch *b, const char **error_r)
 	return ret;
 }
 
+/* Findings in key order (one sequential append per rule instead of a
+ * jump between rules every row), FINDING_ROWS per statement. */
+static int flush_findings(struct batch *b, const char **error_r)
+{
+	intel_sort3(b->findings, b->n_findings, sizeof(*b->findings));
+	struct gv_sql_val v[FINDING_ROWS * 6];
+	size_t n = 0;
+	for (size_t i = 0; i < b->n_findings; i++) {
+		const struct finding_row *f = &b->findings[i];
+		struct gv_sql_val *p = v + n;
+		p[0] = GV_SQL_I(f->rule);
+		p[1] = GV_SQL_I(f->event);
+		p[2] = GV_SQL_I(f->idx);
+		p[3] = GV_SQL_D(f->score);
+		p[4] = GV_SQL_S(f->evidence);
+		p[5] = GV_SQL_S(f->part);
+		n += 6;
+		if (n == GV_ARRAY_LEN(v)) {
+			if (flush_rows(b->st, v, n, 6, FINDING_ROWS,
+				       &q_findings, &q_finding1, error_r) < 0)
+				return -1;
+			n = 0;
+		}
+	}
+	return flush_rows(b->st, v, n, 6, FINDING_ROWS, &q_findings,
+			  &q_finding1, error_r);
+}
+
 static int flush_batch(struct batch *b, const char **error_r)
 {
 	struct gv_intel_store *st = b->st;
 	bool prof = getenv("GV_INTEL_PROFILE") != NULL;
 	uint64_t t0 = gv_now_us();
-	qsort(b->findings, b->n_findings / 6, 6 * sizeof(*b->findings),
-	      finding_cmp);
 	if (flush_rows(st, b->events, b->n_events, 12, EVENT_ROWS, &q_events,
 		       &q_event1, error_r) < 0 ||
 	    flush_postings(b, error_r) < 0 ||
-	    flush_rows(st, b->findings, b->n_findings, 6, FINDING_ROWS,
-		       &q_findings, &q_finding1, error_r) < 0)
+	    flush_findings(b, error_r) < 0)
 		return -1;
 	if (prof)
 		fprintf(stderr, "step 9 rows %zu us %llu\n", b->n_posts,
@@ -787,8 +789,10 @@ int gv_intel_store_ingest(struct gv_intel_store *st,
 	struct intel_agg *aggs[] = { &b.campaign, &b.target_all, &b.ent,
 				     &b.rel,	  &b.target,	 &b.target_campaign,
 				     &b.stat };
+	_Static_assert(GV_ARRAY_LEN(aggs) <= GV_ARRAY_LEN(st->agg_hint),
+		       "a size hint per aggregate");
 	for (size_t i = 0; i < GV_ARRAY_LEN(aggs); i++)
-		intel_agg_init(aggs[i]);
+		intel_agg_init_for(aggs[i], st->agg_hint[i]);
 	gv_buf_init(&b.text, SIZE_MAX);
 	size_t inserted = 0;
 	bool prof = getenv("GV_INTEL_PROFILE") != NULL;
@@ -821,14 +825,15 @@ int gv_intel_store_ingest(struct gv_intel_store *st,
 	if (prof)
 		fprintf(stderr, "step 10 rows %zu us %llu\n", n,
 			(unsigned long long)(gv_now_us() - t1));
-	for (size_t i = 0; i < GV_ARRAY_LEN(aggs); i++)
+	for (size_t i = 0; i < GV_ARRAY_LEN(aggs); i++) {
+		st->agg_hint[i] = aggs[i]->used;
 		intel_agg_free(aggs[i]);
+	}
 	gv_free(b.posts);
 	gv_free(b.findings);
 	gv_free(b.events);
 	gv_free(b.ids);
 	intel_cache_free(&b.uids);
-	gv_free(b.ops);
 	gv_free(b.edges);
 	gv_free(b.rules);
 	gv_buf_free(&b.text);

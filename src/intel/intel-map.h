@@ -28,9 +28,15 @@ struct intel_agg {
 	size_t cap, used;
 };
 void intel_agg_init(struct intel_agg *agg);
+/* Sized for about `expected` keys (no re-hashing on the way there). */
+void intel_agg_init_for(struct intel_agg *agg, size_t expected);
 void intel_agg_free(struct intel_agg *agg);
 void intel_agg_add(struct intel_agg *agg, int64_t k0, int64_t k1, int64_t k2,
 		   int64_t ts, bool malicious, double score);
+
+/* Sorts n records of size bytes, each starting with three int64 keys,
+ * by (k0, k1, k2) ascending; stable. */
+void intel_sort3(void *base, size_t n, size_t size);
 
 /* rollup.c: writes one batch aggregate map with multi-row statements. */
 enum intel_rollup {

@@ -80,6 +80,9 @@ struct gv_intel_store {
 	const struct gv_sql_driver *drv;
 	struct gv_sql_conn *conn;
 	struct intel_cache *cache; /* (kind,value) -> entity id */
+	/* keys each ingest aggregate had in the last batch: the next
+	 * batch's maps start that large instead of re-growing */
+	size_t agg_hint[8];
 	bool in_tx;
 	char error[512];
 };

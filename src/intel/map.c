@@ -126,8 +126,15 @@ void intel_cache_put(struct intel_cache *c, int kind, const char *value,
 
 void intel_agg_init(struct intel_agg *a)
 {
+	intel_agg_init_for(a, 0);
+}
+
+void intel_agg_init_for(struct intel_agg *a, size_t expected)
+{
 	memset(a, 0, sizeof(*a));
 	a->cap = 256;
+	while (a->cap < expected * 2 && a->cap < ((size_t)1 << 28))
+		a->cap *= 2;
 	a->slots = gv_calloc(a->cap, sizeof(*a->slots));
 }
 
@@ -192,4 +199,56 @@ void intel_agg_add(struct intel_agg *a, int64_t k0, int64_t k1, int64_t k2,
 		s->last = ts;
 	if (score > s->max_score)
 		s->max_score = score;
+}
+
+/* ---- sorting records by three integer keys ---- */
+
+/* Byte d (0 = least significant) of key word w, with the sign bit
+ * flipped so negative keys order before positive ones. */
+static unsigned key_byte(const unsigned char *rec, unsigned w, unsigned d)
+{
+	int64_t k;
+	memcpy(&k, rec + w * sizeof(int64_t), sizeof(k));
+	uint64_t u = (uint64_t)k ^ (UINT64_C(1) << 63);
+	return (unsigned)(u >> (8 * d)) & 0xff;
+}
+
+/* LSD radix sort, one pass per key byte, least significant first; a byte
+ * that is the same in every record costs only its histogram. Ids, days
+ * and types use few of their bytes, so a batch's maps sort in 6-8 passes
+ * instead of qsort's ~20 indirect comparisons per record (bench). */
+void intel_sort3(void *base, size_t n, size_t size)
+{
+	gv_assert(size >= 3 * sizeof(int64_t));
+	if (n < 2)
+		return;
+	unsigned char *a = base, *tmp = gv_malloc(gv_mul_size(n, size));
+	unsigned char *src = a, *dst = tmp;
+	size_t count[256];
+	for (int w = 2; w >= 0; w--) {
+		for (unsigned d = 0; d < 8; d++) {
+			memset(count, 0, sizeof(count));
+			for (size_t i = 0; i < n; i++)
+				count[key_byte(src + i * size, (unsigned)w, d)]++;
+			if (count[key_byte(src, (unsigned)w, d)] == n)
+				continue; /* all alike: order unchanged */
+			size_t pos = 0;
+			for (unsigned v = 0; v < 256; v++) {
+				size_t c = count[v];
+				count[v] = pos;
+				pos += c;
+			}
+			for (size_t i = 0; i < n; i++) {
+				const unsigned char *r = src + i * size;
+				memcpy(dst + count[key_byte(r, (unsigned)w, d)]++ * size,
+				       r, size);
+			}
+			unsigned char *t = src;
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != a)
+		memcpy(a, src, n * size);
+	gv_free(tmp);
 }

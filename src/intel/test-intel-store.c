@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "intel/intel-journal.h"
+#include "intel/intel-map.h"
 #include "intel/intel.h"
 #include "util/util.h"
 
@@ -890,6 +891,103 @@ static void test_relation_runs(void **state)
 		gv_free(json[0][k]);
 }
 
+/* Accepted mail keeps its message edges but adds no sender -> user or
+ * sender -> relay relation; flagged mail adds both. */
+static void test_threat_relations(void **state)
+{
+	(void)state;
+	struct gv_intel_store *st = open_store();
+	struct gv_intel_event ev[2];
+	char id[2][32];
+	static const char *const to_alice[] = { "alice@corp.example",
+						"alice@corp.example" };
+	static const char *const to_bob[] = { "bob@corp.example",
+					      "bob@corp.example" };
+	make_event(&ev[0], id[0], 32, 1, to_alice, urls, findings, att);
+	make_event(&ev[1], id[1], 32, 2, to_bob, urls, findings, att);
+	ev[0].action = GV_ACT_ACCEPT;
+	ev[1].action = GV_ACT_QUARANTINE;
+	const struct gv_intel_event *p[2] = { &ev[0], &ev[1] };
+	size_t ins;
+	const char *err;
+	assert_int_equal(gv_intel_store_ingest(st, p, 2, &ins, &err), 1);
+	assert_int_equal(ins, 2);
+	struct gv_intel_counts c;
+	assert_int_equal(gv_intel_store_counts(st, &c, &err), 1);
+	/* sender -> bob, sender -> IP, its campaign cluster -> bob (the
+	 * flagged one); URL -> domain and hash -> type (facts about the
+	 * entities, from both) */
+	assert_int_equal(c.relations, 5);
+	char *json = neighbors(st, "sender:billing@evil.example", 1);
+	json_error_t je;
+	json_t *doc = json_loads(json, 0, &je);
+	assert_non_null(doc);
+	size_t i, targets = 0, msgs = 0;
+	json_t *e;
+	json_array_foreach(json_object_get(doc, "edges"), i, e) {
+		const char *rel = json_string_value(json_object_get(e, "relation"));
+		const char *to = json_string_value(json_object_get(e, "to"));
+		if (strcmp(rel, "targets") == 0) {
+			targets++;
+			assert_non_null(strstr(to, "bob@"));
+		}
+		if (strstr(json_string_value(json_object_get(e, "from")),
+			   "message:") != NULL ||
+		    strstr(to, "message:") != NULL)
+			msgs++;
+	}
+	assert_int_equal(targets, 1);
+	assert_int_equal(msgs, 2); /* both messages still reach the sender */
+	json_decref(doc);
+	gv_free(json);
+	gv_intel_store_close(&st);
+}
+
+struct rec3 {
+	int64_t k[3];
+	int64_t order; /* position before sorting */
+	char pad[13];
+};
+
+static int rec3_cmp(const void *a, const void *b)
+{
+	const struct rec3 *x = a, *y = b;
+	for (int i = 0; i < 3; i++)
+		if (x->k[i] != y->k[i])
+			return x->k[i] < y->k[i] ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* intel_sort3 against qsort with a stable tie-break, on keys with
+ * negatives, duplicates, large values and constant words. */
+static void test_sort3(void **state)
+{
+	(void)state;
+	uint64_t x = 88172645463325252ull;
+	for (size_t n = 0; n < 3000; n = n * 3 + 1) {
+		struct rec3 *a = gv_calloc(n + 1, sizeof(*a));
+		struct rec3 *b = gv_calloc(n + 1, sizeof(*b));
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			a[i].k[0] = (int64_t)(x % 7) - 3;
+			a[i].k[1] = i % 5 == 0 ? INT64_MAX - (int64_t)(x % 3) :
+						 (int64_t)(x >> 40);
+			a[i].k[2] = 42;
+			a[i].order = (int64_t)i;
+		}
+		memcpy(b, a, n * sizeof(*a));
+		intel_sort3(a, n, sizeof(*a));
+		if (n > 0)
+			qsort(b, n, sizeof(*b), rec3_cmp);
+		for (size_t i = 0; i < n; i++) {
+			assert_memory_equal(a[i].k, b[i].k, sizeof(a[i].k));
+			assert_int_equal(a[i].order, b[i].order);
+		}
+		gv_free(a);
+		gv_free(b);
+	}
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gv-intel-store-XXXXXX");
@@ -907,6 +1005,8 @@ int main(void)
 		cmocka_unit_test_setup(test_journal_replay_streams, setup),
 		cmocka_unit_test_setup(test_campaign_clusters, setup),
 		cmocka_unit_test_setup(test_relation_runs, setup),
+		cmocka_unit_test_setup(test_threat_relations, setup),
+		cmocka_unit_test(test_sort3),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[300];
