@@ -20,21 +20,24 @@
 
 /* Event rows go in multi-row INSERTs too, with ids reserved for the
  * batch's new events up front: which uids are stored already is asked 64
- * at a time first. A writer on another connection that inserts the same
- * uid or takes the same id in between makes the batch fail (unique
+ * at a time first, by uid_key (intel_uid_key). A writer on another connection
+ * that takes the same id in between makes the batch fail (unique
  * constraint) and it is retried (the recorder journals it), never
- * doubled. */
-#define EVENT_ROWS 10
+ * doubled; the same uid from two writers at once cannot happen on SQLite
+ * (BEGIN IMMEDIATE: one writer, and the check is inside its transaction)
+ * and fails the batch on PostgreSQL (uid is UNIQUE there). */
+#define EVENT_ROWS 9 /* x EVENT_COLS: at most 128 parameters (sql-pg.c) */
+#define EVENT_COLS 13
 #define UID_CHECK 64
-static char event_sql[EVENT_ROWS * 64 + 200];
+static char event_sql[EVENT_ROWS * 72 + 200];
 static char uid_sql[UID_CHECK * 6 + 64];
 static const struct gv_sql_stmt q_events = { 20, event_sql, NULL };
 static const struct gv_sql_stmt q_uids = { 24, uid_sql, NULL };
 static const struct gv_sql_stmt q_event1 = {
 	25,
 	"INSERT INTO event(id, uid, ts, day, message_id, subject, sender,"
-	" action, score, campaign, source, edges) VALUES($1, $2, $3, $4, $5,"
-	" $6, $7, $8, $9, $10, $11, $12)",
+	" action, score, campaign, source, edges, uid_key) VALUES($1, $2, $3,"
+	" $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 	NULL
 };
 /* n new ids: SQLite after the largest (the transaction holds the write
@@ -110,10 +113,10 @@ static void build_all(void)
 		 posting_read_sql);
 	build_sql(event_sql, sizeof(event_sql),
 		  "INSERT INTO event(id, uid, ts, day, message_id, subject,"
-		  " sender, action, score, campaign, source, edges)",
-		  12, EVENT_ROWS, "");
+		  " sender, action, score, campaign, source, edges, uid_key)",
+		  EVENT_COLS, EVENT_ROWS, "");
 	size_t n = (size_t)snprintf(uid_sql, sizeof(uid_sql),
-				    "SELECT uid FROM event WHERE uid IN (");
+				    "SELECT uid FROM event WHERE uid_key IN (");
 	for (int i = 1; i <= UID_CHECK; i++)
 		n += (size_t)snprintf(uid_sql + n, sizeof(uid_sql) - n, "%s$%d",
 				      i > 1 ? ", " : "", i);
@@ -143,7 +146,7 @@ struct batch {
 	size_t n_posts, cap_posts;
 	struct finding_row *findings;
 	size_t n_findings, cap_findings;
-	struct gv_sql_val *events; /* 12 per new event */
+	struct gv_sql_val *events; /* EVENT_COLS per new event */
 	size_t n_events, cap_events;
 	int64_t *ids; /* reserved for the new events, in order */
 	size_t n_ids, next_id;
@@ -501,7 +504,7 @@ static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 		return -1;
 	gv_assert(b->next_id < b->n_ids);
 	e.id = b->ids[b->next_id++];
-	struct gv_sql_val p[12] = {
+	struct gv_sql_val p[EVENT_COLS] = {
 		GV_SQL_I(e.id),
 		GV_SQL_S(ev->event_id), GV_SQL_I(e.ts),
 		GV_SQL_I(e.day),	GV_SQL_S(ev->message_id),
@@ -509,12 +512,13 @@ static int ingest_one(struct batch *b, const struct gv_intel_event *ev,
 		GV_SQL_I(ev->action),	GV_SQL_D(ev->score),
 		campaign ? GV_SQL_I(campaign) : GV_SQL_S(NULL),
 		GV_SQL_S(ev->source),
-		GV_SQL_S(gv_pstrdup(b->pool, edges_text(b)))
+		GV_SQL_S(gv_pstrdup(b->pool, edges_text(b))),
+		GV_SQL_I(intel_uid_key(ev->event_id))
 	};
-	b->events = grow(b->events, &b->cap_events, b->n_events + 12,
+	b->events = grow(b->events, &b->cap_events, b->n_events + EVENT_COLS,
 			 sizeof(*b->events));
 	memcpy(b->events + b->n_events, p, sizeof(p));
-	b->n_events += 12;
+	b->n_events += EVENT_COLS;
 	commit_event(&e);
 	return 1;
 }
@@ -687,7 +691,7 @@ static int flush_batch(struct batch *b, const char **error_r)
 	struct gv_intel_store *st = b->st;
 	bool prof = getenv("GV_INTEL_PROFILE") != NULL;
 	uint64_t t0 = gv_now_us();
-	if (flush_rows(st, b->events, b->n_events, 12, EVENT_ROWS, &q_events,
+	if (flush_rows(st, b->events, b->n_events, EVENT_COLS, EVENT_ROWS, &q_events,
 		       &q_event1, error_r) < 0 ||
 	    flush_postings(b, error_r) < 0 ||
 	    flush_findings(b, error_r) < 0)
@@ -752,7 +756,7 @@ static ssize_t prepare(struct batch *b, const struct gv_intel_event *const *evs,
 	for (size_t i = 0; i < n; i += UID_CHECK) {
 		struct gv_sql_val p[UID_CHECK];
 		for (size_t k = 0; k < UID_CHECK; k++)
-			p[k] = GV_SQL_S(i + k < n ? evs[i + k]->event_id : NULL);
+			p[k] = GV_SQL_I(intel_uid_key(evs[i + k < n ? i + k : i]->event_id));
 		if (intel_sql_run(b->st, &q_uids, p, UID_CHECK, uid_cb, &u,
 				  error_r) < 0)
 			return -1;

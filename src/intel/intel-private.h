@@ -14,6 +14,8 @@
 #include "intel/intel.h"
 #include "util/util.h"
 
+#include <string.h>
+
 /* ---- SQL driver layer ---- */
 
 enum gv_sql_type { GV_SQL_NULL, GV_SQL_INT, GV_SQL_REAL, GV_SQL_TEXT };
@@ -104,6 +106,16 @@ int intel_sql_int(struct gv_intel_store *st, const struct gv_sql_stmt *stmt,
 int intel_begin(struct gv_intel_store *st, const char **error_r);
 int intel_commit(struct gv_intel_store *st, const char **error_r);
 void intel_rollback(struct gv_intel_store *st);
+
+/* The index that finds an event by uid holds a 64-bit hash of it, not the
+ * 64-character uid: the scan's uids are hashes, so every batch inserts at
+ * random places and dirtied nearly every page of a text index (a quarter
+ * of the ingest time at a million events, bench/intel.sh). Stored: the
+ * function and its seed are part of the store format. */
+static inline int64_t intel_uid_key(const char *uid)
+{
+	return (int64_t)(gv_hash64(uid, strlen(uid), 0x756964) >> 1);
+}
 
 /* Entity upsert with the per-store cache: returns the id (creating the row
  * with count 0 when new). Counts are updated by intel_entity_seen. */

@@ -48,8 +48,9 @@ static const char *const pg_schema[] = {
 	" uid TEXT NOT NULL UNIQUE, ts BIGINT NOT NULL, day BIGINT NOT NULL,"
 	" message_id TEXT, subject TEXT, sender BIGINT, action INTEGER NOT NULL,"
 	" score DOUBLE PRECISION NOT NULL, campaign BIGINT, source TEXT,"
-	" edges TEXT)",
+	" edges TEXT, uid_key BIGINT NOT NULL)",
 	"CREATE INDEX IF NOT EXISTS event_ts ON event(ts)",
+	"CREATE INDEX IF NOT EXISTS event_uid_key ON event(uid_key)",
 	"CREATE TABLE IF NOT EXISTS posting(entity BIGINT PRIMARY KEY,"
 	" events TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS finding(rule BIGINT NOT NULL,"

@@ -60,11 +60,13 @@ static const char *const sqlite_schema[] = {
 	" relation_run(run, dst, type)",
 	"CREATE TABLE IF NOT EXISTS relation_runs(run INTEGER PRIMARY KEY)",
 	"CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY,"
-	" uid TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, day INTEGER NOT NULL,"
+	" uid TEXT NOT NULL, ts INTEGER NOT NULL, day INTEGER NOT NULL,"
 	" message_id TEXT, subject TEXT, sender INTEGER, action INTEGER NOT NULL,"
 	" score REAL NOT NULL, campaign INTEGER, source TEXT,"
-	" edges TEXT)",
+	" edges TEXT, uid_key INTEGER NOT NULL)",
 	"CREATE INDEX IF NOT EXISTS event_ts ON event(ts)",
+	/* uid lookups by a hash of it (ingest.c uid_key) */
+	"CREATE INDEX IF NOT EXISTS event_uid_key ON event(uid_key)",
 	/* A message's edges are its event row's `edges` text; the other
 	 * direction is one posting row per entity (its newest messages). */
 	"CREATE TABLE IF NOT EXISTS posting(entity INTEGER PRIMARY KEY,"

@@ -418,9 +418,10 @@ static void test_concurrent_writer(void **state)
 	struct other_writer o;
 	assert_int_equal(sqlite3_open(path, &o.db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(o.db,
-				      "BEGIN IMMEDIATE; INSERT INTO event(uid, ts,"
-				      " day, action, score) VALUES('theirs',"
-				      " 1767225600, 20454, 2, 1)",
+				      "BEGIN IMMEDIATE; INSERT INTO event(uid,"
+				      " uid_key, ts, day, action, score)"
+				      " VALUES('theirs', 1, 1767225600, 20454,"
+				      " 2, 1)",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	pthread_t t;
