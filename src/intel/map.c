@@ -10,6 +10,7 @@
 #include "intel/intel-map.h"
 
 #include <string.h>
+#include <sys/random.h>
 
 /* ---- entity cache ---- */
 
@@ -23,6 +24,7 @@ struct cache_slot {
 struct intel_cache {
 	struct cache_slot *slots;
 	size_t cap, used, max;
+	uint64_t seed; /* per cache, random: values come from mail */
 };
 
 struct intel_cache *intel_cache_new(size_t max_entries)
@@ -31,6 +33,8 @@ struct intel_cache *intel_cache_new(size_t max_entries)
 	c->max = max_entries < 64 ? 64 : max_entries;
 	c->cap = 1024;
 	c->slots = gv_calloc(c->cap, sizeof(*c->slots));
+	if (getrandom(&c->seed, sizeof(c->seed), 0) != sizeof(c->seed))
+		c->seed = (uint64_t)(uintptr_t)c ^ gv_now_us();
 	return c;
 }
 
@@ -58,15 +62,33 @@ void intel_cache_reset(struct intel_cache *c)
 	cache_empty(c);
 }
 
-static uint64_t cache_hash(int kind, const char *value)
+/* Eight bytes per step (the byte-wise gv_hash64 was a tenth of the
+ * ingest's own CPU time on URLs and hashes), mixed with a random seed. */
+static uint64_t cache_hash(const struct intel_cache *c, int kind,
+			   const char *value)
 {
-	uint64_t h = gv_hash64(value, strlen(value), (uint64_t)kind * 0x9e37);
+	size_t len = strlen(value);
+	uint64_t h = c->seed ^ ((uint64_t)kind << 56) ^
+		     (len * 0x9e3779b97f4a7c15ull);
+	const char *p = value;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p, len);
+	h = (h ^ w) * 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
 	return h ? h : 1;
 }
 
 int64_t intel_cache_get(struct intel_cache *c, int kind, const char *value)
 {
-	uint64_t h = cache_hash(kind, value);
+	uint64_t h = cache_hash(c, kind, value);
 	for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
 		struct cache_slot *s = &c->slots[i];
 		if (s->hash == 0)
@@ -91,7 +113,7 @@ void intel_cache_put(struct intel_cache *c, int kind, const char *value,
 		     int64_t id)
 {
 	/* A key already present is updated (cluster parents change). */
-	uint64_t h = cache_hash(kind, value);
+	uint64_t h = cache_hash(c, kind, value);
 	for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
 		struct cache_slot *s = &c->slots[i];
 		if (s->hash == 0)
@@ -114,7 +136,7 @@ void intel_cache_put(struct intel_cache *c, int kind, const char *value,
 		c->slots = ns;
 		c->cap = ncap;
 	}
-	struct cache_slot s = { .hash = cache_hash(kind, value),
+	struct cache_slot s = { .hash = h,
 				.id = id,
 				.value = gv_strdup(value),
 				.kind = kind };
