@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 		mkdir(journal, 0700);
 		struct gv_intel_recorder_settings rs = {
 			.store = ss, .journal_dir = journal,
-			.batch_size = (size_t)batch, .queue_size = 65536
+			.batch_size = (size_t)batch, .queue_size = (size_t)batch * 2
 		};
 		struct gv_intel_recorder *rec;
 		if (gv_intel_recorder_start(&rs, &rec, &err) < 0)

@@ -184,8 +184,8 @@ int gv_intel_store_counts(struct gv_intel_store *store,
  * when less is queued): the bigger, the more of its sums aggregate into
  * one row write (bench/intel.sh, docs/intel.md). Queued records hold
  * about 1-4 KiB each. */
-#define GV_INTEL_QUEUE_SIZE 32768
-#define GV_INTEL_BATCH_SIZE 16384
+#define GV_INTEL_QUEUE_SIZE 131072
+#define GV_INTEL_BATCH_SIZE 65536
 
 struct gv_intel_recorder_settings {
 	struct gv_intel_store_settings store;
