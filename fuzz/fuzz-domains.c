@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		static const char *const brands[] = {
 			"paypal.com", "microsoft.com", "myetherwallet.com",
 			"xn--80ak6aa92e.com", "circl.lu", "ing.com", "usbank.com",
+			"novaterra.com", /* truncations of 5 letters and more */
 		};
 		idx = gv_brand_index_new(NULL);
 		for (size_t i = 0; i < sizeof(brands) / sizeof(brands[0]); i++)

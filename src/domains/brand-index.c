@@ -18,7 +18,8 @@
  *  - an Aho-Corasick automaton over brand keys (whole, or split into k+1
  *    pieces for long brands: one piece survives k edits) that finds brands
  *    inside longer labels and non-adjacent edits in long brands; each hit
- *    is verified with a bounded edit distance.
+ *    is verified with a bounded edit distance. Hits of a brand's first
+ *    piece also look for the brand cut short (truncation()).
  *
  * Rules that keep false positives down are per key length (short brands
  * need exact matches or token boundaries); they are in accept_sub() and
@@ -134,6 +135,7 @@ void gv_brand_index_free(struct gv_brand_index **idxp)
 	strset_free(&idx->brand_set);
 	strset_free(&idx->keywords);
 	strset_free(&idx->neutral);
+	strset_free(&idx->brand_keys);
 	gv_free(idx->gap);
 	gv_free(idx->bloom);
 	gv_ac_free(&idx->ac);
@@ -230,6 +232,20 @@ int gv_brand_index_add(struct gv_brand_index *idx, const char *domain,
 		for (size_t w = 0; gv_common_words[w] != NULL; w++)
 			if (strcmp(gv_common_words[w], b->key + h) == 0)
 				b->head = h;
+	b->piece0 = 0;	   /* both set by gv_brand_index_build */
+	b->trunc_min = 0;
+	b->word_cut = 0;
+	for (size_t w = 0; gv_common_words[w] != NULL; w++) {
+		const char *cw = gv_common_words[w];
+		size_t wl = strlen(cw);
+		if (wl >= b->key_len)
+			continue;
+		if (b->key_len - wl > b->word_cut &&
+		    strcmp(cw, b->key + b->key_len - wl) == 0)
+			b->word_cut = (unsigned)(b->key_len - wl);
+		if (wl > b->word_cut && memcmp(cw, b->key, wl) == 0)
+			b->word_cut = (unsigned)wl;
+	}
 	gv_strset_add(&idx->brand_set, reg, strlen(reg));
 	gv_strset_add(&idx->owned, reg, strlen(reg));
 	return 1;

@@ -107,7 +107,7 @@ void gv_brand_index_build(struct gv_brand_index *idx)
 
 	uint64_t ph[GV_KEY_MAX + 1], sh[GV_KEY_MAX + 1];
 	for (size_t b = 0; b < idx->n_brands; b++) {
-		const struct brand *br = &idx->brands[b];
+		struct brand *br = &idx->brands[b];
 		size_t m = br->key_len;
 		if (m >= 256)
 			continue; /* cannot be a label's key; keep the table small */
@@ -124,6 +124,14 @@ void gv_brand_index_build(struct gv_brand_index *idx)
 		size_t pieces = 2 * br->k_ac + 1, off = 0;
 		if (pieces > m / 3)
 			pieces = m / 3 > 0 ? m / 3 : 1;
+		br->piece0 = (unsigned)(m / pieces);
+		/* shortest cut truncation() looks at; 0: none (cores, short
+		 * brands, a cut that would keep only a word) */
+		size_t tmin = (m + 1) / 2 > GV_TRUNC_MIN ? (m + 1) / 2 : GV_TRUNC_MIN;
+		if (tmin <= br->word_cut)
+			tmin = br->word_cut + 1;
+		br->trunc_min = br->core == 0 && m >= GV_DISTINCT_BRAND && tmin < m &&
+				tmin >= br->piece0 ? (unsigned)tmin : 0;
 		for (size_t p = 0; p < pieces; p++) {
 			size_t plen = (m - off) / (pieces - p);
 			/* value: brand, and where the piece ends in its key */
@@ -133,6 +141,8 @@ void gv_brand_index_build(struct gv_brand_index *idx)
 		}
 	}
 	gv_ac_build(idx->ac);
+	for (size_t b = 0; b < idx->n_brands; b++)
+		gv_strset_add(&idx->brand_keys, idx->brands[b].key, idx->brands[b].key_len);
 	char key[GV_KEY_MAX];
 	for (size_t i = 0; gv_keywords[i] != NULL; i++) {
 		int n = gv_domain_key(gv_keywords[i], strlen(gv_keywords[i]), key,
@@ -151,14 +161,14 @@ void gv_brand_index_build(struct gv_brand_index *idx)
 
 /* ---- matching ---- */
 
-enum cand_kind { CAND_WHOLE, CAND_DOT, CAND_SUB };
+enum cand_kind { CAND_WHOLE, CAND_DOT, CAND_SUB, CAND_TRUNC };
 
 struct cand {
 	uint32_t brand;
 	enum cand_kind kind;
 	unsigned dist;
 	size_t label;	/* label index (for CAND_DOT: the registrable one) */
-	size_t ws, we;	/* window in the key text (CAND_SUB) */
+	size_t ws, we;	/* window in the key text (CAND_SUB, CAND_TRUNC) */
 };
 
 struct query {
@@ -305,6 +315,74 @@ static unsigned near_match(const char *p, size_t m, const char *t, size_t ls,
 	return 2;
 }
 
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+enum kw_class { KW_NONE, KW_NEUTRAL, KW_STRONG };
+static enum kw_class all_keywords(const struct query *q, size_t from, size_t to);
+
+/* Truncation: the brand's first p letters (p >= br->trunc_min: half the
+ * key and GV_TRUNC_MIN at least, more than br->word_cut, not all of it)
+ * starting at text offset s, optionally plural, either with nothing but
+ * phishing keywords on its sides and one of them strong (ether-claim,
+ * giftethers for ethereum), or as a whole hyphen token next to anything,
+ * then cut by GV_TRUNC_TOKEN_CUT letters at most (get-ether). A cut alone
+ * or glued to other words is too weak (ethernity, tether). The longest
+ * cut that qualifies wins. */
+static void truncation(struct query *q, uint32_t b, size_t l, size_t s)
+{
+	const struct brand *br = &q->idx->brands[b];
+	size_t m = br->key_len, ls = q->ls[l], le = q->le[l];
+	const char *t = q->text;
+	size_t lcp = br->trunc_min, min = br->trunc_min;
+	while (lcp < m && s + lcp < le && t[s + lcp] == br->key[lcp])
+		lcp++;
+	enum kw_class left = s > ls ? all_keywords(q, ls, s) : KW_NONE;
+	bool ltok = s == ls || t[s - 1] == '-';
+	if (s > ls && left == KW_NONE && !ltok)
+		return;
+	for (size_t p = lcp < m ? lcp : m - 1; p >= min; p--) {
+		size_t r = s + p;
+		if (r < le && t[r] == 's' && br->key[p] != 's')
+			r++;
+		/* a cut that leaves a keyword (service for servicenow),
+		 * another protected brand (amazon for amazonaws) or a name
+		 * before digits (annunci69) is that word or name */
+		if (is_digit(br->key[p]) || gv_strset_has(&q->idx->keywords, br->key, p) ||
+		    gv_strset_has(&q->idx->brand_keys, br->key, p))
+			continue;
+		enum kw_class right = r < le ? all_keywords(q, r, le) : KW_NONE;
+		bool tok = ltok && (r == le || t[r] == '-') && (s > ls || r < le) &&
+			   p + GV_TRUNC_TOKEN_CUT >= m;
+		if (!tok && ((s > ls && left == KW_NONE) || (r < le && right == KW_NONE)))
+			continue;
+		if (!tok && left != KW_STRONG && right != KW_STRONG)
+			continue;
+		for (size_t i = 0; i < q->n_cands; i++)
+			if (q->c[i].brand == b && q->c[i].kind == CAND_TRUNC &&
+			    q->c[i].ws == s)
+				return;
+		cand_add(q, (struct cand){ .brand = b, .kind = CAND_TRUNC,
+			.dist = (unsigned)(m - p), .label = l, .ws = s, .we = s + p });
+		return;
+	}
+}
+
+/* Distance of a whole label or hyphen token w (n bytes) from the brand,
+ * at most br->k_ac (more: k_ac + 1). Four edits count only with the
+ * brand's first and last two letters in place (myethereumwalket, not
+ * bankofmarin or ledgerwallet). */
+static unsigned far_edits(const struct brand *br, const char *w, size_t n)
+{
+	unsigned d = gv_osa_distance(br->key, br->key_len, w, n, br->k_ac);
+	if (d == 4 && (n < 2 || memcmp(w, br->key, 2) != 0 ||
+		       memcmp(w + n - 2, br->key + br->key_len - 2, 2) != 0))
+		d = br->k_ac + 1;
+	return d;
+}
+
 /* Automaton hit: brand value >> 8, whose key piece ending at key offset
  * value & 0xff ends at text offset `end`. Verified around the hit only:
  * the whole label (non-adjacent edits), the brand exactly at the implied
@@ -324,12 +402,7 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 	 * and a label within k edits may also hold the brand intact next to
 	 * a keyword (wwwmyetherwallet), which scores on its own */
 	if (first && (llen > m ? llen - m : m - llen) <= br->k_ac) {
-		unsigned d = gv_osa_distance(br->key, m, q->text + ls, llen, br->k_ac);
-		/* four edits only with the brand's first and last two letters
-		 * in place (myethereumwalket, not bankofmarin) */
-		if (d == 4 && (memcmp(q->text + ls, br->key, 2) != 0 ||
-			       memcmp(q->text + le - 2, br->key + m - 2, 2) != 0))
-			d = 5;
+		unsigned d = far_edits(br, q->text + ls, llen);
 		if (d <= br->k_ac) {
 			cand_add(q, (struct cand){ .brand = b, .kind = CAND_WHOLE,
 				.dist = d, .label = l });
@@ -344,7 +417,7 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 		te++;
 	if ((ts > ls || te < le) && (te - ts > m ? te - ts - m : m - (te - ts)) <= br->k_ac &&
 	    !sub_seen(q, b, ts, te)) {
-		unsigned d = gv_osa_distance(br->key, m, q->text + ts, te - ts, br->k_ac);
+		unsigned d = far_edits(br, q->text + ts, te - ts);
 		if (d <= br->k_ac) {
 			cand_add(q, (struct cand){ .brand = b, .kind = CAND_SUB,
 				.dist = d, .label = l, .ws = ts, .we = te });
@@ -353,6 +426,10 @@ static bool ac_hit(void *ctx, uint32_t value, size_t end)
 	}
 	if (end < pend)
 		return true;
+	/* the first piece, followed by enough of the brand for a cut */
+	if (pend == br->piece0 && br->trunc_min > 0 && end - pend + br->trunc_min <= le &&
+	    memcmp(q->text + end, br->key + pend, br->trunc_min - pend) == 0)
+		truncation(q, b, l, end - pend);
 	size_t ws, we;
 	unsigned d = near_match(br->key, m, q->text, ls, le, end - pend, &ws, &we);
 	if ((d == 0 || (d == 1 && m >= 8)) && !sub_seen(q, b, ws, we))
@@ -411,36 +488,71 @@ static bool is_boundary(char c)
 	return c == '-' || (c >= '2' && c <= '9');
 }
 
-enum kw_class { KW_NONE, KW_NEUTRAL, KW_STRONG };
-
-static bool is_digit(char c)
+/* One keyword or its plural (wallets, tokens, bonuses): KW_NONE when
+ * w[0, n) is none. */
+static enum kw_class keyword(const struct gv_brand_index *idx, const char *w, size_t n)
 {
-	return c >= '0' && c <= '9';
+	size_t k = n;
+	if (!gv_strset_has(&idx->keywords, w, k) && n > 3 && w[n - 1] == 's') {
+		k = n - 1;
+		if (!gv_strset_has(&idx->keywords, w, k) && n > 4 && w[n - 2] == 'e' &&
+		    w[n - 3] == 's')
+			k = n - 2;
+	}
+	if (!gv_strset_has(&idx->keywords, w, k))
+		return KW_NONE;
+	return gv_strset_has(&idx->neutral, w, k) ? KW_NEUTRAL : KW_STRONG;
+}
+
+/* Longest built-in keyword with its plural ending ("verifications"). */
+#define KW_MAX 14
+
+/* A token of keywords written together (mywallet, claimbonus): the best
+ * class of any split of w[0, n) into keywords, KW_NONE when there is none. */
+static enum kw_class keyword_run(const struct gv_brand_index *idx, const char *w, size_t n)
+{
+	enum kw_class one = keyword(idx, w, n);
+	if (one != KW_NONE || n > 64)
+		return one;
+	/* best[i]: best class of a split of w[0, i) (KW_NONE: none) */
+	enum kw_class best[65];
+	best[0] = KW_NEUTRAL;
+	for (size_t i = 1; i <= n; i++) {
+		best[i] = KW_NONE;
+		for (size_t j = i > KW_MAX ? i - KW_MAX : 0; j + 2 <= i; j++) {
+			if (best[j] == KW_NONE)
+				continue;
+			enum kw_class c = keyword(idx, w + j, i - j);
+			if (c == KW_NONE)
+				continue;
+			if (best[j] == KW_STRONG)
+				c = KW_STRONG;
+			if (c > best[i])
+				best[i] = c;
+		}
+	}
+	return best[n];
 }
 
 /* text[from, to) as phishing keywords separated by hyphens or digits
- * ("account-verify", "recovery2022"): KW_STRONG when all are keywords and
- * one asks for credentials or money, KW_NEUTRAL when all are neutral
- * keywords (app, online, www), KW_NONE otherwise or when empty. */
+ * ("account-verify", "recovery2022") or written together ("mywallet"):
+ * KW_STRONG when all are keywords and one asks for credentials or money,
+ * KW_NEUTRAL when all are neutral keywords (app, online, www), KW_NONE
+ * otherwise or when empty. */
 static enum kw_class all_keywords(const struct query *q, size_t from, size_t to)
 {
 	const char *t = q->text;
-	const struct gv_brand_index *idx = q->idx;
 	bool any = false, strong = false;
 	while (from < to) {
 		size_t e = from;
 		while (e < to && t[e] != '-' && !is_digit(t[e]))
 			e++;
 		if (e > from) {
-			/* a keyword or its plural (wallets, tokens) */
-			size_t n = e - from;
-			if (n > 3 && t[e - 1] == 's' &&
-			    !gv_strset_has(&idx->keywords, t + from, n))
-				n--;
-			if (!gv_strset_has(&idx->keywords, t + from, n))
+			enum kw_class c = keyword_run(q->idx, t + from, e - from);
+			if (c == KW_NONE)
 				return KW_NONE;
 			any = true;
-			strong = strong || !gv_strset_has(&idx->neutral, t + from, n);
+			strong = strong || c == KW_STRONG;
 		}
 		from = e + 1;
 	}
@@ -498,9 +610,12 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 	/* phishing keywords on every side, one of them not neutral */
 	bool kw = (c->ws == ls || kl != KW_NONE) && (c->we == le || kr != KW_NONE) &&
 		  (kl == KW_STRONG || kr == KW_STRONG || c->dist > 0);
+	/* a keyword never lowers the score the brand has without it
+	 * (app-myetherwaliet: two edits, 65 with the keyword, 70 as a token) */
+	unsigned kws = 85 - 10 * c->dist > plain ? 85 - 10 * c->dist : plain;
 	if (c->label + 1 < q->n_labels) {
 		*t_r = GV_TECH_BRAND_IN_SUBDOMAIN;
-		return kw ? 80 - 10 * c->dist : plain;
+		return kw ? (80 - 10 * c->dist > plain ? 80 - 10 * c->dist : plain) : plain;
 	}
 	size_t rn = le - c->we;
 	if (c->ws == ls && rn > 0 && rn <= 2 && t[le - 1] == 's' &&
@@ -516,7 +631,7 @@ static unsigned score_sub(const struct query *q, const struct cand *c,
 	}
 	if (kw) {
 		*t_r = GV_TECH_DICTIONARY;
-		return 85 - 10 * c->dist;
+		return kws;
 	}
 	*t_r = GV_TECH_BRAND_IN_LABEL;
 	return plain;
@@ -616,13 +731,18 @@ static int pick_best(const struct query *q, struct gv_brand_match *m_r)
 		unsigned s;
 		if (c->kind == CAND_SUB) {
 			s = score_sub(q, c, br, &t);
+		} else if (c->kind == CAND_TRUNC) {
+			t = GV_TECH_TRUNCATION;
+			s = 70;
 		} else if (c->kind == CAND_DOT) {
 			t = GV_TECH_SUBDOMAIN;
 			s = br->core > 0 ? 0 : 85;
 		} else {
 			s = score_whole(q, c, br, &t);
 		}
-		if (s > best) {
+		/* a truncation names the brand only when nothing else does */
+		if (s > best || (s == best && s > 0 && bc->kind == CAND_TRUNC &&
+				 c->kind != CAND_TRUNC)) {
 			best = s;
 			bc = c;
 			bt = t;

@@ -28,6 +28,7 @@ static const char *const tech_names[GV_TECH_COUNT] = {
 	[GV_TECH_BRAND_IN_LABEL] = "brand-in-label",
 	[GV_TECH_BRAND_IN_SUBDOMAIN] = "brand-in-subdomain",
 	[GV_TECH_EDIT_DISTANCE] = "edit-distance",
+	[GV_TECH_TRUNCATION] = "truncation",
 };
 
 const char *gv_domain_technique_name(enum gv_domain_technique t)

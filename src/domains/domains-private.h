@@ -21,6 +21,12 @@
 /* Brand keys at least this long (myetherwallet) allow three edits on a
  * whole label, and one edit next to any word. */
 #define GV_VERY_LONG_BRAND 12
+/* A truncated brand (ether for ethereum) keeps at least this many letters
+ * and at least half of the brand's key. */
+#define GV_TRUNC_MIN 5
+/* A truncated brand that stands alone as a hyphen token (get-ether) lacks
+ * at most this many letters. */
+#define GV_TRUNC_TOKEN_CUT 3
 
 /* gv_domain_normalize in two steps: syntax and IDNA first, the public
  * suffix look-up (the costly part) only when needed. */
@@ -91,6 +97,16 @@ struct brand {
 	/* > 0 for a core entry: the brand's key without a leading neutral
 	 * keyword of this many bytes (my + etherwallet); see add_cores() */
 	unsigned core;
+	/* length of the first automaton piece (a prefix of key): its hits
+	 * also look for the truncated brand (see truncation()) */
+	unsigned piece0;
+	unsigned trunc_min; /* shortest cut looked at; 0: none */
+	/* A truncated brand must keep more than this many letters: the
+	 * key's length without a common word it ends with (master + card),
+	 * or the length of a common word it starts with (cloud + flare). A
+	 * cut there leaves a name or a word of its own (ticketmaster,
+	 * cloudappsecurity), not the brand. */
+	unsigned word_cut;
 };
 
 struct gap_entry {
@@ -115,6 +131,7 @@ struct gv_brand_index {
 	struct strset brand_set; /* brand registrables (dedup on add) */
 	struct strset keywords;	 /* keys of gv_keywords */
 	struct strset neutral;	 /* keys of gv_neutral_keywords */
+	struct strset brand_keys; /* keys of the brands (and cores) */
 	struct gap_entry *gap;
 	size_t gap_mask;
 	uint64_t *bloom;

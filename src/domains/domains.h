@@ -121,6 +121,8 @@ enum gv_domain_technique {
 	GV_TECH_BRAND_IN_LABEL,	/* the brand inside a longer label */
 	GV_TECH_BRAND_IN_SUBDOMAIN, /* login.paypal.com.evil.ru */
 	GV_TECH_EDIT_DISTANCE,	/* a near miss not named above */
+	GV_TECH_TRUNCATION,	/* the brand cut short next to a lure word:
+				   ether-claim for ethereum */
 	GV_TECH_COUNT
 };
 

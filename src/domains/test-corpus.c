@@ -234,8 +234,9 @@ static void test_metamask_blacklist(void **state)
 	}
 	printf("# MetaMask blacklist: %u / %u reported (%.2f %%)\n", found, n,
 	       100.0 * found / n);
-	/* the rules were written looking at the whole list; the halves show
-	 * how much the rate moves between two disjoint samples of it */
+	/* the earlier rules were written looking at the whole list; the
+	 * truncation rule only at the even entries, so for it the odd half
+	 * is held out (docs/domains.md) */
 	printf("#   even entries %.2f %%, odd entries %.2f %%\n",
 	       100.0 * half_found[0] / half_n[0], 100.0 * half_found[1] / half_n[1]);
 	for (unsigned t = 1; t < GV_TECH_COUNT; t++)
@@ -245,10 +246,10 @@ static void test_metamask_blacklist(void **state)
 	assert_int_equal(n, 13752);
 	gv_brand_index_free(&idx);
 	json_decref(cfg);
-	/* Issue 6 asks for 20 %; the index reaches 18.9 % (not met: see
-	 * docs/domains.md). This floor guards what is measured against
-	 * regressions; raise it with the index, do not lower it. */
-	assert_true(found * 1000 >= n * 188);
+	/* Issue 6 asks for 20 %; measured 20.15 % (docs/domains.md). This
+	 * floor is the measured figure (so also the goal); raise it with the
+	 * index, do not lower it. */
+	assert_true(found * 1000 >= n * 201);
 }
 
 /* ---- benign: MISP warning lists against the shipped top-100 brands ---- */

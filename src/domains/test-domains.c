@@ -52,11 +52,12 @@ struct tcase {
 	enum gv_domain_technique tech;
 };
 
-static void run_cases(const struct tcase *cases, size_t n)
+static void run_cases_in(const struct gv_brand_index *in, const struct tcase *cases,
+			 size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct gv_brand_match m;
-		int rc = gv_brand_index_match(idx, cases[i].name, strlen(cases[i].name), &m);
+		int rc = gv_brand_index_match(in, cases[i].name, strlen(cases[i].name), &m);
 		if (cases[i].brand == NULL) {
 			if (rc != 0)
 				fail_msg("%s: unexpected match %s (%s)", cases[i].name,
@@ -72,6 +73,11 @@ static void run_cases(const struct tcase *cases, size_t n)
 				 gv_domain_technique_name(cases[i].tech));
 		assert_true(m.score >= 70 && m.score <= 100);
 	}
+}
+
+static void run_cases(const struct tcase *cases, size_t n)
+{
+	run_cases_in(idx, cases, n);
 }
 
 static void test_typo_techniques(void **state)
@@ -171,6 +177,70 @@ static void test_not_reported(void **state)
 		{ "paypal-online.com", NULL, GV_TECH_NONE },
 	};
 	run_cases(cases, GV_ARRAY_LEN(cases));
+}
+
+/* Truncated brands, keywords written together, keyword scores and the
+ * four-edit guard on hyphen tokens; brands and names are made up. */
+static void test_truncation(void **state)
+{
+	(void)state;
+	const char *error;
+	struct gv_brand_index *own = gv_brand_index_new(NULL);
+	static const char brands[] =
+		"novaterra.com\n"	/* 9 letters: cuts of 5 or more */
+		"cloudvista.com\n"	/* starts with a common word */
+		"quartzbank.com\n"	/* ends with one */
+		"servicehub.com\n"	/* starts with a keyword */
+		"zorbax365.com\n"	/* letters before digits */
+		"amberson.com\n"
+		"amber.net\n";		/* a cut of amberson that is a brand */
+	assert_int_equal(gv_brand_index_load(own, brands, sizeof(brands) - 1, &error), 1);
+	gv_brand_index_build(own);
+	static const struct tcase cases[] = {
+		/* cut brand next to a lure keyword, either side, plural */
+		{ "novat-claim.com", "novaterra.com", GV_TECH_TRUNCATION },
+		{ "claimnovaters.com", "novaterra.com", GV_TECH_TRUNCATION },
+		{ "novaterbonus.example.org", "novaterra.com", GV_TECH_TRUNCATION },
+		/* cut by at most three letters, a hyphen token */
+		{ "get-novate.com", "novaterra.com", GV_TECH_TRUNCATION },
+		{ "novates-now.com", "novaterra.com", GV_TECH_TRUNCATION },
+		/* the cut must go past a leading common word */
+		{ "cloudv-login.com", "cloudvista.com", GV_TECH_TRUNCATION },
+		/* not: the cut alone, next to another word, too short, or a
+		 * token cut by four letters */
+		{ "novat.com", NULL, GV_TECH_NONE },
+		{ "novatsky.com", NULL, GV_TECH_NONE },
+		{ "novatsky-claim.com", NULL, GV_TECH_NONE },
+		{ "nova-claim.com", NULL, GV_TECH_NONE },
+		{ "get-novat.com", NULL, GV_TECH_NONE },
+		{ "tnovat-claim.com", NULL, GV_TECH_NONE },
+		/* not: a cut that leaves a word, a keyword or a name */
+		{ "cloud-login.com", NULL, GV_TECH_NONE },
+		{ "quartz-login.com", NULL, GV_TECH_NONE },
+		{ "service-login.com", NULL, GV_TECH_NONE },
+		{ "zorbax-login.com", NULL, GV_TECH_NONE },
+		/* a cut that spells another brand is that brand (here a short
+		 * one next to an arbitrary word: not reported) */
+		{ "amber-sky.com", NULL, GV_TECH_NONE },
+		{ "amber-claim.com", "amber.net", GV_TECH_DICTIONARY },
+		{ "amberso-sky.com", "amberson.com", GV_TECH_NONE },
+	};
+	run_cases_in(own, cases, GV_ARRAY_LEN(cases));
+	gv_brand_index_free(&own);
+	static const struct tcase more[] = {
+		/* keywords written together, plurals in -es */
+		{ "paypal-securelogin.com", "paypal.com", GV_TECH_DICTIONARY },
+		{ "paypalbonuses.com", "paypal.com", GV_TECH_DICTIONARY },
+		{ "paypal-securelogon2.com", "paypal.com", GV_TECH_DICTIONARY },
+		{ "paypal-securepizza.com", NULL, GV_TECH_NONE },
+		/* two edits in a hyphen token: a keyword does not lower the
+		 * score it has without one */
+		{ "login-myehterwalet.com", "myetherwallet.com", GV_TECH_DICTIONARY },
+		/* four edits in a hyphen token only with the brand's first and
+		 * last two letters in place */
+		{ "restore-bitterwallet.com", NULL, GV_TECH_NONE },
+	};
+	run_cases(more, GV_ARRAY_LEN(more));
 }
 
 static void test_bad_input(void **state)
@@ -407,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_typo_techniques),
 		cmocka_unit_test(test_homoglyphs),
 		cmocka_unit_test(test_not_reported),
+		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_normalize),
