@@ -71,7 +71,8 @@ static int put_nv(struct gv_mctx *c, char cmd, const unsigned char *pre, size_t 
 {
 	size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
 	unsigned char *tmp = gv_malloc(prelen + nl + vl);
-	memcpy(tmp, pre, prelen);
+	if (prelen > 0) /* pre may be NULL then: memcpy's arguments never may */
+		memcpy(tmp, pre, prelen);
 	memcpy(tmp + prelen, name, nl);
 	memcpy(tmp + prelen + nl, value, vl);
 	int rc = put(c, cmd, tmp, prelen + nl + vl, NULL, 0);
