@@ -30,9 +30,13 @@
 #define EVENT_COLS 13
 #define UID_CHECK 64
 static char event_sql[EVENT_ROWS * 72 + 200];
-static char uid_sql[UID_CHECK * 6 + 64];
+static char uid_sql[UID_CHECK * 18 + 64];
+static char uid_sql_pg[UID_CHECK * 6 + 64];
 static const struct gv_sql_stmt q_events = { 20, event_sql, NULL };
-static const struct gv_sql_stmt q_uids = { 24, uid_sql, NULL };
+/* SQLite through the uid_key index (the uid text is not indexed there);
+ * PostgreSQL through its UNIQUE(uid) (a plan cached while the table was
+ * small would scan it for the uid_key form). */
+static const struct gv_sql_stmt q_uids = { 24, uid_sql, uid_sql_pg };
 static const struct gv_sql_stmt q_event1 = {
 	25,
 	"INSERT INTO event(id, uid, ts, day, message_id, subject, sender,"
@@ -117,10 +121,17 @@ static void build_all(void)
 		  EVENT_COLS, EVENT_ROWS, "");
 	size_t n = (size_t)snprintf(uid_sql, sizeof(uid_sql),
 				    "SELECT uid FROM event WHERE uid_key IN (");
-	for (int i = 1; i <= UID_CHECK; i++)
-		n += (size_t)snprintf(uid_sql + n, sizeof(uid_sql) - n, "%s$%d",
-				      i > 1 ? ", " : "", i);
+	size_t k = (size_t)snprintf(uid_sql_pg, sizeof(uid_sql_pg),
+				    "SELECT uid FROM event WHERE uid IN (");
+	for (int i = 1; i <= UID_CHECK; i++) {
+		n += (size_t)snprintf(uid_sql + n, sizeof(uid_sql) - n,
+				      "%suid_key($%d)", i > 1 ? ", " : "", i);
+		k += (size_t)snprintf(uid_sql_pg + k, sizeof(uid_sql_pg) - k,
+				      "%s$%d", i > 1 ? ", " : "", i);
+	}
 	snprintf(uid_sql + n, sizeof(uid_sql) - n, ")");
+	snprintf(uid_sql_pg + k, sizeof(uid_sql_pg) - k, ")");
+	gv_assert(n + 2 < sizeof(uid_sql) && k + 2 < sizeof(uid_sql_pg));
 }
 
 /* One message edge, for the batch's postings (entity -> its messages).
@@ -773,7 +784,7 @@ static ssize_t prepare(struct batch *b, const struct gv_intel_event *const *evs,
 	for (size_t i = 0; i < n; i += UID_CHECK) {
 		struct gv_sql_val p[UID_CHECK];
 		for (size_t k = 0; k < UID_CHECK; k++)
-			p[k] = GV_SQL_I(intel_uid_key(evs[i + k < n ? i + k : i]->event_id));
+			p[k] = GV_SQL_S(evs[i + k < n ? i + k : i]->event_id);
 		if (intel_sql_run(b->st, &q_uids, p, UID_CHECK, uid_cb, &u,
 				  error_r) < 0)
 			return -1;

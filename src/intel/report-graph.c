@@ -22,7 +22,8 @@ static const struct gv_sql_stmt q_find = {
 };
 /* A message by its uid (indexed through its hash), else by Message-ID. */
 static const struct gv_sql_stmt q_find_msg = {
-	81, "SELECT id FROM event WHERE uid_key = $2 AND uid = $1", NULL
+	81, "SELECT id FROM event WHERE uid_key = uid_key($1) AND uid = $1",
+	"SELECT id FROM event WHERE uid = $1"
 };
 static const struct gv_sql_stmt q_find_msg_id = {
 	96, "SELECT id FROM event WHERE message_id = $1 LIMIT 1", NULL
@@ -407,10 +408,9 @@ int report_neighbors(struct gv_intel_store *st,
 	if (!msg)
 		intel_normalize(kind, value);
 	struct gv_sql_val p[2] = { msg ? GV_SQL_S(value) : GV_SQL_I(kind),
-				   msg ? GV_SQL_I(intel_uid_key(value)) :
-					 GV_SQL_S(value) };
-	rc = intel_sql_int(st, msg ? &q_find_msg : &q_find, p, 2, &id,
-			   error_r);
+				   GV_SQL_S(value) };
+	rc = intel_sql_int(st, msg ? &q_find_msg : &q_find, p, msg ? 1 : 2,
+			   &id, error_r);
 	if (rc == 0 && msg)
 		rc = intel_sql_int(st, &q_find_msg_id, p, 1, &id, error_r);
 	if (rc <= 0) {

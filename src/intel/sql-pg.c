@@ -50,7 +50,8 @@ static const char *const pg_schema[] = {
 	" score DOUBLE PRECISION NOT NULL, campaign BIGINT, source TEXT,"
 	" edges TEXT, uid_key BIGINT NOT NULL)",
 	"CREATE INDEX IF NOT EXISTS event_ts ON event(ts)",
-	"CREATE INDEX IF NOT EXISTS event_uid_key ON event(uid_key)",
+	/* uid_key (SQLite's uid index) is not indexed here: lookups use the
+	 * UNIQUE(uid) index */
 	"CREATE TABLE IF NOT EXISTS posting(entity BIGINT PRIMARY KEY,"
 	" events TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS finding(rule BIGINT NOT NULL,"

@@ -135,6 +135,18 @@ static int fail(struct gv_sql_conn *c, const char *what, const char **error_r)
 	return -1;
 }
 
+/* uid_key(uid): intel_uid_key in SQL, so statements can look an event up
+ * by its uid text through the uid_key index (ingest.c, report-graph.c). */
+static void uid_key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const unsigned char *t = sqlite3_value_text(argv[0]);
+	if (t == NULL)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_int64(ctx, intel_uid_key((const char *)t));
+}
+
 static int sq_open(const char *path, unsigned busy_ms,
 		   struct gv_sql_conn **conn_r, const char **error_r)
 {
@@ -154,6 +166,9 @@ static int sq_open(const char *path, unsigned busy_ms,
 		return -1;
 	}
 	sqlite3_busy_timeout(c->db, (int)(busy_ms ? busy_ms : 2000));
+	sqlite3_create_function(c->db, "uid_key", 1,
+				SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				uid_key_fn, NULL, NULL);
 	*conn_r = c;
 	return 1;
 }
