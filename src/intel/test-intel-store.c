@@ -940,6 +940,15 @@ static void test_threat_relations(void **state)
 	assert_int_equal(msgs, 2); /* both messages still reach the sender */
 	json_decref(doc);
 	gv_free(json);
+	/* a message is found by its uid (through uid_key) and by its
+	 * Message-ID */
+	json = neighbors(st, "message:evt-2", 1);
+	assert_non_null(strstr(json, "bob@corp.example"));
+	assert_null(strstr(json, "alice@corp.example"));
+	gv_free(json);
+	json = neighbors(st, "message:<m@example.net>", 1);
+	assert_non_null(strstr(json, "billing@evil.example"));
+	gv_free(json);
 	gv_intel_store_close(&st);
 }
 
