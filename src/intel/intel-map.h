@@ -58,5 +58,11 @@ int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
  * up, merges them all into `relation`. Inside the batch's transaction. */
 int intel_relation_run_done(struct gv_intel_store *st, int64_t run,
 			    const char **error_r);
+/* Merges whatever runs are registered, in a transaction of its own (no-op
+ * inside one): the graph walk calls it first, so the runs need no index
+ * by destination. -1 when the store is busy or failing (the walk then
+ * reads the runs as they are, by scanning them). */
+int intel_relation_runs_settle(struct gv_intel_store *st,
+			       const char **error_r);
 
 #endif

@@ -545,9 +545,15 @@ int gv_intel_report(struct gv_intel_store *st,
 	case GV_REPORT_CAMPAIGNS:
 		rc = campaigns(st, &q, rows, error_r);
 		break;
-	case GV_REPORT_NEIGHBORS:
+	case GV_REPORT_NEIGHBORS: {
+		/* best effort: unmerged runs are read (slower) when it fails */
+		const char *serr;
+		if (intel_relation_runs_settle(st, &serr) < 0)
+			gv_log(GV_LOG_INFO, "intel: relation runs not merged"
+			       " before the walk: %s", serr);
 		rc = report_neighbors(st, &q, doc, error_r);
 		break;
+	}
 	case GV_REPORT_ALERTS:
 		rc = report_alerts(st, &q, rows, error_r);
 		break;

@@ -341,18 +341,11 @@ static int run_cb(void *ctx, const struct gv_sql_row *row)
 	return 0;
 }
 
-int intel_relation_run_done(struct gv_intel_store *st, int64_t run,
-			    const char **error_r)
+/* Merges every registered run into `relation` and empties the runs;
+ * inside the caller's transaction. */
+static int runs_merge(struct gv_intel_store *st, const char **error_r)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, build_runs);
-	struct gv_sql_val p[RUNS_CHUNK] = { GV_SQL_I(run) };
-	int64_t runs = 0;
-	if (intel_sql_run(st, &q_run_add, p, 1, NULL, NULL, error_r) < 0 ||
-	    intel_sql_int(st, &q_run_count, NULL, 0, &runs, error_r) < 0)
-		return -1;
-	if (runs < RUNS_MERGE)
-		return 1;
+	struct gv_sql_val p[RUNS_CHUNK];
 	struct run_list l = { 0 };
 	int ret = intel_sql_run(st, &q_run_list, NULL, 0, run_cb, &l, error_r);
 	/* every run merged first, then deleted (on SQLite the first delete
@@ -374,4 +367,41 @@ int intel_relation_run_done(struct gv_intel_store *st, int64_t run,
 		}
 	gv_free(l.v);
 	return ret;
+}
+
+int intel_relation_run_done(struct gv_intel_store *st, int64_t run,
+			    const char **error_r)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, build_runs);
+	struct gv_sql_val p[1] = { GV_SQL_I(run) };
+	int64_t runs = 0;
+	if (intel_sql_run(st, &q_run_add, p, 1, NULL, NULL, error_r) < 0 ||
+	    intel_sql_int(st, &q_run_count, NULL, 0, &runs, error_r) < 0)
+		return -1;
+	if (runs < RUNS_MERGE)
+		return 1;
+	return runs_merge(st, error_r);
+}
+
+int intel_relation_runs_settle(struct gv_intel_store *st,
+			       const char **error_r)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, build_runs);
+	int64_t runs = 0;
+	if (st->in_tx)
+		return 1;
+	if (intel_sql_int(st, &q_run_count, NULL, 0, &runs, error_r) < 0)
+		return -1;
+	if (runs == 0)
+		return 1;
+	int rc = intel_begin(st, error_r);
+	if (rc > 0)
+		rc = runs_merge(st, error_r);
+	if (rc > 0)
+		return intel_commit(st, error_r);
+	if (st->in_tx)
+		intel_rollback(st);
+	return -1;
 }

@@ -56,8 +56,6 @@ static const char *const sqlite_schema[] = {
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
 	" count INTEGER NOT NULL, PRIMARY KEY(run, src, type, dst))"
 	" WITHOUT ROWID",
-	"CREATE INDEX IF NOT EXISTS relation_run_dst ON"
-	" relation_run(run, dst, type)",
 	"CREATE TABLE IF NOT EXISTS relation_runs(run INTEGER PRIMARY KEY)",
 	"CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY,"
 	" uid TEXT NOT NULL, ts INTEGER NOT NULL, day INTEGER NOT NULL,"
