@@ -149,6 +149,73 @@ struct finding_row {
 };
 
 
+/* The uids a batch has met (stored already, or earlier in the batch): open
+ * addressing on intel_uid_key, the strings compared on a key match. The
+ * strings are the events' own or copies in the batch pool: nothing is
+ * allocated per event (an entity cache here cost a copy and a free of
+ * every uid). */
+struct uid_set {
+	int64_t *keys; /* 0: empty (keys are stored + 1) */
+	const char **uids;
+	size_t cap, used;
+};
+
+static void uid_set_init(struct uid_set *u, size_t n)
+{
+	u->cap = 64;
+	while (u->cap < 2 * n + 2)
+		u->cap *= 2;
+	u->keys = gv_calloc(u->cap, sizeof(*u->keys));
+	u->uids = gv_calloc(u->cap, sizeof(*u->uids));
+	u->used = 0;
+}
+
+static void uid_set_free(struct uid_set *u)
+{
+	gv_free(u->keys);
+	gv_free(u->uids);
+}
+
+static size_t uid_slot(const struct uid_set *u, int64_t k, const char *uid)
+{
+	size_t i = (size_t)k & (u->cap - 1);
+	for (; u->keys[i] != 0; i = (i + 1) & (u->cap - 1))
+		if (u->keys[i] == k && (uid == NULL || strcmp(u->uids[i], uid) == 0))
+			break;
+	return i;
+}
+
+/* Adds uid; false when it was there already. */
+static bool uid_set_add(struct uid_set *u, const char *uid)
+{
+	int64_t k = intel_uid_key(uid) + 1;
+	size_t i = uid_slot(u, k, uid);
+	if (u->keys[i] != 0)
+		return false;
+	if (2 * (u->used + 1) > u->cap) { /* more than the batch: grow */
+		struct uid_set g;
+		g.cap = u->cap * 2;
+		g.keys = gv_calloc(g.cap, sizeof(*g.keys));
+		g.uids = gv_calloc(g.cap, sizeof(*g.uids));
+		g.used = u->used;
+		for (size_t j = 0; j < u->cap; j++)
+			if (u->keys[j] != 0) {
+				size_t t = uid_slot(&g, u->keys[j], NULL);
+				while (g.keys[t] != 0)
+					t = (t + 1) & (g.cap - 1);
+				g.keys[t] = u->keys[j];
+				g.uids[t] = u->uids[j];
+			}
+		uid_set_free(u);
+		*u = g;
+		i = uid_slot(u, k, uid);
+	}
+	u->keys[i] = k;
+	u->uids[i] = uid;
+	u->used++;
+	return true;
+}
+
 /* Batch-wide sums and pending rows, flushed before commit. */
 struct batch {
 	struct gv_intel_store *st;
@@ -161,7 +228,7 @@ struct batch {
 	size_t n_events, cap_events;
 	int64_t *ids; /* reserved for the new events, in order */
 	size_t n_ids, next_id;
-	struct intel_cache *uids; /* stored or already in this batch */
+	struct uid_set uids; /* stored or already in this batch */
 	struct old_posting *old; /* flush_postings: the chunk's stored rows */
 	size_t n_old;
 	struct intel_agg campaign; /* (campaign,day,0) */
@@ -756,15 +823,11 @@ static int flush_batch(struct batch *b, const char **error_r)
 	return 1;
 }
 
-struct uid_ctx {
-	struct intel_cache *uids;
-};
-
 static int uid_cb(void *ctx, const struct gv_sql_row *row)
 {
-	struct uid_ctx *u = ctx;
+	struct batch *b = ctx;
 	if (row->col[0].s != NULL)
-		intel_cache_put(u->uids, 0, row->col[0].s, 1);
+		uid_set_add(&b->uids, gv_pstrdup(b->pool, row->col[0].s));
 	return 0;
 }
 
@@ -780,23 +843,20 @@ static int id_cb(void *ctx, const struct gv_sql_row *row)
 static ssize_t prepare(struct batch *b, const struct gv_intel_event *const *evs,
 		       size_t n, bool *fresh, const char **error_r)
 {
-	struct uid_ctx u = { b->uids };
 	for (size_t i = 0; i < n; i += UID_CHECK) {
 		struct gv_sql_val p[UID_CHECK];
 		for (size_t k = 0; k < UID_CHECK; k++)
 			p[k] = GV_SQL_S(evs[i + k < n ? i + k : i]->event_id);
-		if (intel_sql_run(b->st, &q_uids, p, UID_CHECK, uid_cb, &u,
+		if (intel_sql_run(b->st, &q_uids, p, UID_CHECK, uid_cb, b,
 				  error_r) < 0)
 			return -1;
 	}
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		gv_assert(evs[i]->event_id != NULL);
-		fresh[i] = intel_cache_get(b->uids, 0, evs[i]->event_id) == 0;
-		if (fresh[i]) {
-			intel_cache_put(b->uids, 0, evs[i]->event_id, 1);
+		fresh[i] = uid_set_add(&b->uids, evs[i]->event_id);
+		if (fresh[i])
 			m++;
-		}
 	}
 	if (m == 0)
 		return 0;
@@ -829,7 +889,7 @@ int gv_intel_store_ingest(struct gv_intel_store *st,
 	size_t inserted = 0;
 	bool prof = getenv("GV_INTEL_PROFILE") != NULL;
 	uint64_t t0 = gv_now_us();
-	b.uids = intel_cache_new(SIZE_MAX / 2);
+	uid_set_init(&b.uids, n);
 	bool *fresh = gv_calloc(n + 1, sizeof(*fresh));
 	int ret = intel_begin(st, error_r);
 	if (ret > 0 && prepare(&b, events, n, fresh, error_r) < 0)
@@ -865,7 +925,7 @@ int gv_intel_store_ingest(struct gv_intel_store *st,
 	gv_free(b.findings);
 	gv_free(b.events);
 	gv_free(b.ids);
-	intel_cache_free(&b.uids);
+	uid_set_free(&b.uids);
 	gv_free(b.edges);
 	gv_free(b.rules);
 	gv_buf_free(&b.text);
