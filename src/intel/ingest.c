@@ -326,6 +326,10 @@ static void put_edge(struct gv_buf *t, bool first, int64_t role, int64_t id)
 	gv_buf_append(t, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+/* Entity cache namespace of values known to be in normal form (touch();
+ * entity kinds are small, cluster.c uses 1000 and up). */
+#define RAW_KIND(kind) (500 + (int)(kind))
+
 /* Resolves a value to an entity (normalised copy), records the edge from
  * the message and the sighting. Returns the id, 0 when the value is empty
  * or invalid, -1 on error. */
@@ -336,12 +340,25 @@ static int64_t touch(struct ev_ctx *e, enum gv_intel_kind kind,
 	e->last_first = false;
 	if (value == NULL || *value == '\0')
 		return 0;
-	char *v = gv_pstrndup(e->b->pool, value, strnlen(value, 4096));
-	if (!intel_normalize(kind, v) && kind != GV_ENT_URL)
-		return 0;
-	int64_t id;
-	if (intel_entity_id(e->b->st, kind, v, e->ts, &id, error_r) < 0)
-		return -1;
+	/* Most values arrive in their normal form already. Those are also
+	 * cached under RAW_KIND(kind) once seen, so meeting one again costs
+	 * one look-up: no copy, no normalising. Only values that normalised
+	 * to themselves go there, so the answer is the one the slow path
+	 * gives. (The cache is emptied with the other entries on rollback.) */
+	size_t len = strnlen(value, 4096);
+	struct intel_cache *cache = e->b->st->cache;
+	int64_t id = len < 4096 ? intel_cache_get(cache, RAW_KIND(kind), value) :
+				  0;
+	if (id == 0) {
+		char *v = gv_pstrndup(e->b->pool, value, len);
+		bool valid = intel_normalize(kind, v);
+		if (!valid && kind != GV_ENT_URL)
+			return 0;
+		if (intel_entity_id(e->b->st, kind, v, e->ts, &id, error_r) < 0)
+			return -1;
+		if (valid && len < 4096 && strcmp(v, value) == 0)
+			intel_cache_put(cache, RAW_KIND(kind), value, id);
+	}
 	if (role != 0) {
 		edge(e, role, id);
 		e->last_first = first_time(e, id);
