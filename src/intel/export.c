@@ -302,7 +302,7 @@ static int export_rows(struct gv_intel_store *st,
 	size_t n = 0;
 	for (size_t i = 0; rc > 0 && i < a.agg.cap; i++) {
 		const struct intel_agg_slot *s = &a.agg.slots[i];
-		if (s->hash == 0)
+		if (!intel_agg_used(s))
 			continue;
 		struct ent_ctx e = { 0, NULL };
 		struct gv_sql_val q[1] = { GV_SQL_I(s->k[0]) };

@@ -15,12 +15,16 @@ int64_t intel_cache_get(struct intel_cache *cache, int kind,
 void intel_cache_put(struct intel_cache *cache, int kind, const char *value,
 		     int64_t id);
 
+/* 64 bytes: one cache line per probe. count 0: empty. */
 struct intel_agg_slot {
-	uint64_t hash; /* 0: empty */
 	int64_t k[3];
 	int64_t count, malicious, first, last;
 	double max_score;
 };
+static inline bool intel_agg_used(const struct intel_agg_slot *s)
+{
+	return s->count != 0;
+}
 
 /* Aggregates sightings keyed by three integers within one batch. */
 struct intel_agg {

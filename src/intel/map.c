@@ -9,6 +9,7 @@
  */
 #include "intel/intel-map.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -151,13 +152,24 @@ void intel_agg_init(struct intel_agg *a)
 	intel_agg_init_for(a, 0);
 }
 
+/* Zeroed slots on cache-line boundaries (a slot is one line). */
+static struct intel_agg_slot *slots_alloc(size_t n)
+{
+	void *p = NULL;
+	size_t size = gv_mul_size(n, sizeof(struct intel_agg_slot));
+	if (posix_memalign(&p, 64, size) != 0)
+		gv_fatal("out of memory (%zu bytes)", size);
+	memset(p, 0, size);
+	return p;
+}
+
 void intel_agg_init_for(struct intel_agg *a, size_t expected)
 {
 	memset(a, 0, sizeof(*a));
 	a->cap = 256;
 	while (a->cap < expected * 2 && a->cap < ((size_t)1 << 28))
 		a->cap *= 2;
-	a->slots = gv_calloc(a->cap, sizeof(*a->slots));
+	a->slots = slots_alloc(a->cap);
 }
 
 void intel_agg_free(struct intel_agg *a)
@@ -166,23 +178,31 @@ void intel_agg_free(struct intel_agg *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* Keys are ids, days and types the store assigns (no mail-controlled
+ * bytes): a multiply-xorshift mix, not a byte-wise string hash. */
 static uint64_t agg_hash(int64_t k0, int64_t k1, int64_t k2)
 {
-	int64_t k[3] = { k0, k1, k2 };
-	return gv_hash64(k, sizeof(k), 0x51ed) | 1;
+	uint64_t h = (uint64_t)k0 * 0x9e3779b97f4a7c15ull ^
+		     (uint64_t)k1 * 0xc2b2ae3d27d4eb4full ^
+		     (uint64_t)k2 * 0x165667b19e3779f9ull;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return h;
 }
 
 static void agg_grow(struct intel_agg *a)
 {
 	size_t ncap = a->cap * 2;
-	struct intel_agg_slot *ns = gv_calloc(ncap, sizeof(*ns));
+	struct intel_agg_slot *ns = slots_alloc(ncap);
 	for (size_t i = 0; i < a->cap; i++) {
-		if (a->slots[i].hash == 0)
+		const struct intel_agg_slot *o = &a->slots[i];
+		if (!intel_agg_used(o))
 			continue;
-		size_t j = a->slots[i].hash & (ncap - 1);
-		while (ns[j].hash != 0)
+		size_t j = agg_hash(o->k[0], o->k[1], o->k[2]) & (ncap - 1);
+		while (intel_agg_used(&ns[j]))
 			j = (j + 1) & (ncap - 1);
-		ns[j] = a->slots[i];
+		ns[j] = *o;
 	}
 	gv_free(a->slots);
 	a->slots = ns;
@@ -194,24 +214,21 @@ void intel_agg_add(struct intel_agg *a, int64_t k0, int64_t k1, int64_t k2,
 {
 	if ((a->used + 1) * 2 > a->cap)
 		agg_grow(a);
-	uint64_t h = agg_hash(k0, k1, k2);
-	size_t i = h & (a->cap - 1);
+	size_t i = agg_hash(k0, k1, k2) & (a->cap - 1);
+	struct intel_agg_slot *s;
 	for (;; i = (i + 1) & (a->cap - 1)) {
-		struct intel_agg_slot *s = &a->slots[i];
-		if (s->hash == 0) {
-			*s = (struct intel_agg_slot){ .hash = h,
-						      .k = { k0, k1, k2 },
+		s = &a->slots[i];
+		if (!intel_agg_used(s)) {
+			*s = (struct intel_agg_slot){ .k = { k0, k1, k2 },
 						      .first = ts,
 						      .last = ts,
 						      .max_score = score };
 			a->used++;
 			break;
 		}
-		if (s->hash == h && s->k[0] == k0 && s->k[1] == k1 &&
-		    s->k[2] == k2)
+		if (s->k[0] == k0 && s->k[1] == k1 && s->k[2] == k2)
 			break;
 	}
-	struct intel_agg_slot *s = &a->slots[i];
 	s->count++;
 	if (malicious)
 		s->malicious++;

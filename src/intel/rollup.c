@@ -238,7 +238,7 @@ int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
 	struct keyed *order = gv_calloc(agg->used + 1, sizeof(*order));
 	size_t m = 0;
 	for (size_t i = 0; i < agg->cap; i++)
-		if (agg->slots[i].hash != 0)
+		if (intel_agg_used(&agg->slots[i]))
 			order[m++] = (struct keyed){
 				{ agg->slots[i].k[0], agg->slots[i].k[1],
 				  agg->slots[i].k[2] },
