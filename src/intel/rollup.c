@@ -209,20 +209,12 @@ static void build_all(void)
 }
 
 /* Sorted by value (keys copied next to the slot pointer): comparing
- * through the pointers cost a cache miss per comparison. */
+ * through the pointers cost a cache miss per comparison. Keys first, for
+ * intel_sort3. */
 struct keyed {
 	int64_t k[3];
 	const struct intel_agg_slot *s;
 };
-
-static int keyed_cmp(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-	for (int i = 0; i < 3; i++)
-		if (x->k[i] != y->k[i])
-			return x->k[i] < y->k[i] ? -1 : 1;
-	return 0;
-}
 
 int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
 		       const struct intel_agg *agg, int64_t run,
@@ -244,8 +236,7 @@ int intel_rollup_flush(struct gv_intel_store *st, enum intel_rollup which,
 				  agg->slots[i].k[2] },
 				&agg->slots[i]
 			};
-	if (m > 1)
-		qsort(order, m, sizeof(*order), keyed_cmp);
+	intel_sort3(order, m, sizeof(*order));
 	size_t n = 0;
 	int ret = 1;
 	for (size_t i = 0; ret > 0 && i < m; i++) {
