@@ -31,10 +31,10 @@ static const struct gv_sql_stmt q_find_msg_id = {
 /* A node's relations: its rows of `relation` plus those of the runs not
  * merged yet. The report merges the runs before the walk
  * (intel_relation_runs_settle), so the run queries normally find none;
- * when the merge could not run (the store busy) they still answer: by
- * source through the runs' primary key, by destination by scanning them
- * (the runs have no index by destination: it was a third of the relation
- * cost of ingest). Summed per key, ranked and named in rel_side() below. */
+ * when the merge could not run (the store busy) they still answer, by
+ * scanning the runs (SQLite keeps them as plain appended rows with no
+ * index; an index by destination was a third of the relation cost of
+ * ingest). Summed per key, ranked and named in rel_side() below. */
 static const struct gv_sql_stmt q_out = {
 	82, "SELECT type, dst, count FROM relation WHERE src = $1", NULL
 };

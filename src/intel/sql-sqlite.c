@@ -48,14 +48,14 @@ static const char *const sqlite_schema[] = {
 	" count INTEGER NOT NULL, PRIMARY KEY(src, type, dst)) WITHOUT ROWID",
 	"CREATE INDEX IF NOT EXISTS relation_dst ON relation(dst, type)",
 	/* Relations an ingest batch adds, as one run per batch (keyed by
-	 * the batch's first event id): appended, not upserted into
-	 * `relation`; merged into it every few runs (rollup.c). Readers sum
-	 * both per key. */
+	 * the batch's first event id): appended to a plain rowid table, no
+	 * key and no index (nothing looks a run row up: the merge every few
+	 * runs (rollup.c) sorts them all, the graph walk merges the runs
+	 * first and scans them only when the store is too busy to). */
 	"CREATE TABLE IF NOT EXISTS relation_run(run INTEGER NOT NULL,"
 	" src INTEGER NOT NULL, type INTEGER NOT NULL, dst INTEGER NOT NULL,"
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-	" count INTEGER NOT NULL, PRIMARY KEY(run, src, type, dst))"
-	" WITHOUT ROWID",
+	" count INTEGER NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS relation_runs(run INTEGER PRIMARY KEY)",
 	"CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY,"
 	" uid TEXT NOT NULL, ts INTEGER NOT NULL, day INTEGER NOT NULL,"
