@@ -30,11 +30,12 @@
 #define EVENT_COLS 13
 #define UID_CHECK 64
 static char event_sql[EVENT_ROWS * 72 + 200];
-static char uid_sql[UID_CHECK * 18 + 64];
+static char uid_sql[UID_CHECK * 6 + 64];
 static char uid_sql_pg[UID_CHECK * 6 + 64];
 static const struct gv_sql_stmt q_events = { 20, event_sql, NULL };
-/* SQLite through the uid_key index (the uid text is not indexed there);
- * PostgreSQL through its UNIQUE(uid) (a plan cached while the table was
+/* SQLite through the uid_key index (the uid text is not indexed there),
+ * parameters the keys (integers, in key order); PostgreSQL through its
+ * UNIQUE(uid), parameters the uids (a plan cached while the table was
  * small would scan it for the uid_key form). */
 static const struct gv_sql_stmt q_uids = { 24, uid_sql, uid_sql_pg };
 static const struct gv_sql_stmt q_event1 = {
@@ -125,7 +126,7 @@ static void build_all(void)
 				    "SELECT uid FROM event WHERE uid IN (");
 	for (int i = 1; i <= UID_CHECK; i++) {
 		n += (size_t)snprintf(uid_sql + n, sizeof(uid_sql) - n,
-				      "%suid_key($%d)", i > 1 ? ", " : "", i);
+				      "%s$%d", i > 1 ? ", " : "", i);
 		k += (size_t)snprintf(uid_sql_pg + k, sizeof(uid_sql_pg) - k,
 				      "%s$%d", i > 1 ? ", " : "", i);
 	}
@@ -855,19 +856,41 @@ static int id_cb(void *ctx, const struct gv_sql_row *row)
 	return 0;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
 /* Marks which events are new (fresh[i]): not stored, not earlier in the
  * batch. Reserves their ids. Returns the number of new events, -1 error. */
 static ssize_t prepare(struct batch *b, const struct gv_intel_event *const *evs,
 		       size_t n, bool *fresh, const char **error_r)
 {
+	/* SQLite: the keys sorted, so consecutive look-ups walk the index
+	 * in order */
+	bool by_key = b->st->drv == &gv_sql_driver_sqlite;
+	int64_t *keys = NULL;
+	if (by_key && n > 0) {
+		keys = gv_calloc(n, sizeof(*keys));
+		for (size_t i = 0; i < n; i++)
+			keys[i] = intel_uid_key(evs[i]->event_id);
+		qsort(keys, n, sizeof(*keys), key_cmp);
+	}
 	for (size_t i = 0; i < n; i += UID_CHECK) {
 		struct gv_sql_val p[UID_CHECK];
-		for (size_t k = 0; k < UID_CHECK; k++)
-			p[k] = GV_SQL_S(evs[i + k < n ? i + k : i]->event_id);
+		for (size_t k = 0; k < UID_CHECK; k++) {
+			size_t j = i + k < n ? i + k : i;
+			p[k] = by_key ? GV_SQL_I(keys[j]) :
+					GV_SQL_S(evs[j]->event_id);
+		}
 		if (intel_sql_run(b->st, &q_uids, p, UID_CHECK, uid_cb, b,
-				  error_r) < 0)
+				  error_r) < 0) {
+			gv_free(keys);
 			return -1;
+		}
 	}
+	gv_free(keys);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		gv_assert(evs[i]->event_id != NULL);
