@@ -45,6 +45,7 @@ int gv_read_fd(int fd, size_t max, unsigned char **data_r, size_t *len_r,
 int gv_read_file(const char *path, size_t max, unsigned char **data_r,
 		 size_t *len_r, bool *truncated_r, const char **error_r)
 {
+	*truncated_r = false; /* callers read it on errors too */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		*error_r = strerror(errno);

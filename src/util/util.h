@@ -103,7 +103,8 @@ void gv_log(enum gv_log_level level, const char *fmt, ...)
 
 /* ---- files ---- */
 /* Reads a whole file up to max bytes. 1 ok, 0 file larger than max (the
- * first max bytes are returned and *truncated_r set), -1 error. */
+ * first max bytes are returned and *truncated_r set), -1 error
+ * (*truncated_r false). */
 int gv_read_file(const char *path, size_t max, unsigned char **data_r,
 		 size_t *len_r, bool *truncated_r, const char **error_r);
 /* Same for an open descriptor (e.g. stdin). */
