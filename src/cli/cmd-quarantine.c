@@ -140,6 +140,7 @@ static void become_owner(const char *dir)
 		return;
 	if (setegid(st.st_gid) < 0 || seteuid(st.st_uid) < 0)
 		fprintf(stderr, "geneva: %s: cannot switch to the store's owner\n", dir);
+	gv_leak_check_after_id_change();
 }
 
 /* A release is a person saying "this was not phishing": ham feedback for

@@ -129,6 +129,7 @@ static int drop_privileges(const struct run *r, const char **error_r)
 		*error_r = "privileges could be regained after the drop";
 		return -1;
 	}
+	gv_leak_check_after_id_change();
 	return 1;
 }
 

@@ -101,6 +101,10 @@ void gv_log_set_syslog(bool on, const char *ident);
 void gv_log(enum gv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Call after changing the process's user ids: in ASan builds it keeps the
+ * process traceable so LeakSanitizer can run at exit; no-op otherwise. */
+void gv_leak_check_after_id_change(void);
+
 /* ---- files ---- */
 /* Reads a whole file up to max bytes. 1 ok, 0 file larger than max (the
  * first max bytes are returned and *truncated_r set), -1 error
