@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,10 +98,88 @@ static int load_index(const struct gv_domains_config *cfg, const char *brands,
 
 /* ---- watch ---- */
 
+/* Saved RDAP answers (--rdap-dir DIR, one DIR/<registrable>.json each): a
+ * lookalike whose answer shows its brand registered it (the same
+ * registrar, and the same organisation or an e-mail at the brand's domain,
+ * against the brand's own answer) is counted as owned, not reported. */
+struct rdap_dir {
+	const char *dir;
+	struct gv_pool *pool;
+	struct rdap_brand {
+		const char *brand; /* the index's string: compared by address */
+		char registrable[GV_DOMAIN_MAX + 1];
+		struct gv_rdap_registrant r;
+		bool known;
+	} *brands;
+	size_t n, cap;
+	uint64_t owned, bad;
+};
+
+/* 1 the answer names an owner, 0 no answer or no owner in it, -1 bad file
+ * (said on stderr; the name is reported as if there were no answer). */
+static int rdap_read(struct rdap_dir *d, const char *registrable,
+		     struct gv_rdap_registrant *r)
+{
+	char path[4096 + GV_DOMAIN_MAX + 8];
+	unsigned char *data;
+	size_t len;
+	bool trunc;
+	const char *error;
+	memset(r, 0, sizeof(*r));
+	if (registrable[0] == '\0' || registrable[0] == '.' ||
+	    strchr(registrable, '/') != NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.json", d->dir, registrable);
+	if (access(path, F_OK) != 0)
+		return 0;
+	int rc = gv_read_file(path, 4u << 20, &data, &len, &trunc, &error);
+	if (rc > 0) {
+		rc = gv_rdap_registrant((char *)data, len, NULL, d->pool, r, &error);
+		gv_free(data);
+	} else if (trunc) {
+		error = "RDAP answer too large";
+	}
+	if (rc < 0) {
+		d->bad++;
+		fprintf(stderr, "geneva: %s: %s\n", path, error);
+	}
+	return rc;
+}
+
+static bool rdap_owned(struct rdap_dir *d, const struct gv_brand_match *m)
+{
+	struct gv_rdap_registrant name;
+	if (rdap_read(d, m->registrable, &name) <= 0)
+		return false;
+	struct rdap_brand *b = NULL;
+	for (size_t i = 0; i < d->n && b == NULL; i++)
+		if (d->brands[i].brand == m->brand)
+			b = &d->brands[i];
+	if (b == NULL) {
+		if (d->n == d->cap) {
+			d->cap = d->cap == 0 ? 16 : d->cap * 2;
+			d->brands = gv_realloc(d->brands,
+				gv_mul_size(d->cap, sizeof(*d->brands)));
+		}
+		b = &d->brands[d->n++];
+		memset(b, 0, sizeof(*b));
+		b->brand = m->brand;
+		const char *error;
+		b->known = gv_domain_registrable(m->brand, strlen(m->brand), b->registrable,
+						 sizeof(b->registrable), &error) == 1 &&
+			   rdap_read(d, b->registrable, &b->r) == 1;
+	}
+	if (!b->known || !gv_rdap_brand_owned(&name, &b->r, b->registrable))
+		return false;
+	d->owned++;
+	return true;
+}
+
 struct watch_ctx {
 	const struct gv_brand_index *idx;
 	bool json;
 	uint64_t names, bad, found, alert_errors;
+	struct rdap_dir *rdap; /* NULL: no --rdap-dir */
 	struct gv_alerts *alerts; /* NULL: no --alerts */
 	struct gv_intel_recorder *rec; /* NULL: no intel store */
 	const char *source; /* the feed being read */
@@ -185,7 +264,7 @@ static int watch_line(void *vctx, const char *line, size_t len)
 		return 1;
 	}
 	ctx->names++;
-	if (rc == 0)
+	if (rc == 0 || (ctx->rdap != NULL && rdap_owned(ctx->rdap, &m)))
 		return 1;
 	ctx->found++;
 	if (ctx->rec)
@@ -219,9 +298,13 @@ static void watch_usage(FILE *o)
 {
 	fprintf(o, "usage: geneva domains watch --brands FILE [--allow FILE] [--json]\n"
 		   "         [--min-score N] [--follow [--idle-exit SECONDS]] [--alerts]\n"
-		   "         [--db PATH | --store URI] [--config F] [FEED...]\n"
+		   "         [--rdap-dir DIR] [--db PATH | --store URI] [--config F] [FEED...]\n"
 		   "FEED: a file (plain or gzip), '-' for standard input (default), or a\n"
 		   "folder (every file; with --follow, also files added later).\n"
+		   "--rdap-dir: saved RDAP answers, DIR/<registrable domain>.json; a\n"
+		   "lookalike registered by its brand (same registrar, and the same\n"
+		   "organisation or an e-mail at the brand's domain, as the brand's own\n"
+		   "answer) is counted as owned, not reported.\n"
 		   "--alerts: one alert per lookalike and day through the config's\n"
 		   "alerts: sinks (docs/alerts.md).\n"
 		   "--db/--store (or intel.store in the config): lookalikes and alerts\n"
@@ -236,8 +319,9 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		{ "idle-exit", required_argument, NULL, 'i' },
 		{ "min-score", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
 		{ "alerts", no_argument, NULL, 'A' }, { "db", required_argument, NULL, 'D' },
-		{ "store", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 } };
-	const char *brands = NULL, *allow = NULL, *error;
+		{ "store", required_argument, NULL, 'S' },
+		{ "rdap-dir", required_argument, NULL, 'R' }, { NULL, 0, NULL, 0 } };
+	const char *brands = NULL, *allow = NULL, *rdap_dir = NULL, *error;
 	bool json = false, follow = false, alerts = false;
 	struct gv_cli_store_opts so = { .config = config };
 	uint64_t idle = 0, min_score = 0;
@@ -259,6 +343,7 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		case 'A': alerts = true; break;
 		case 'D': so.db = optarg; break;
 		case 'S': so.store = optarg; break;
+		case 'R': rdap_dir = optarg; break;
 		case 'h': watch_usage(stdout); return 0;
 		default: watch_usage(stderr); return 2;
 		}
@@ -273,9 +358,21 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		return 2;
 	}
 	struct watch_ctx ctx = { .idx = idx, .json = json, .source = "-" };
+	struct rdap_dir rdap = { .dir = rdap_dir != NULL ? rdap_dir : cfg.rdap_dir };
+	if (rdap.dir != NULL) {
+		struct stat sb;
+		if (stat(rdap.dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			gv_brand_index_free(&idx);
+			gv_domains_config_free(&storage);
+			return fail(rdap.dir, "--rdap-dir: not a folder");
+		}
+		rdap.pool = gv_pool_new(1 << 16);
+		ctx.rdap = &rdap;
+	}
 	if (gv_cli_intel_recorder_start(&so, true, &ctx.rec) < 0 ||
 	    (alerts && gv_cli_alerts_open(config, NULL, ctx.rec, &ctx.alerts) < 0)) {
 		gv_cli_intel_recorder_stop(&ctx.rec);
+		gv_pool_free(&rdap.pool);
 		gv_brand_index_free(&idx);
 		gv_domains_config_free(&storage);
 		return 2;
@@ -302,6 +399,13 @@ static int cmd_watch(int argc, char **argv, const char *config)
 		(unsigned long long)ctx.names, (unsigned long long)ctx.found,
 		(unsigned long long)(ctx.bad + st.too_long),
 		(unsigned long long)st.too_long, max_line);
+	if (ctx.rdap != NULL) {
+		fprintf(stderr, "geneva: domains watch: %llu owned by their brand "
+			"(RDAP), %llu unreadable RDAP answers\n",
+			(unsigned long long)rdap.owned, (unsigned long long)rdap.bad);
+		gv_pool_free(&rdap.pool);
+		gv_free(rdap.brands);
+	}
 	gv_cli_alerts_close(&ctx.alerts);
 	if (gv_cli_intel_recorder_stop(&ctx.rec) < 0)
 		ctx.alert_errors++;
@@ -636,7 +740,7 @@ static int report_contact(struct report_ctx *r, const char *rdap, const char *co
 		bool trunc;
 		if (gv_read_file(rdap, 4u << 20, &data, &len, &trunc, &error) <= 0)
 			return fail(rdap, trunc ? "file too large" : error);
-		int rc = gv_abuse_contact_from_rdap((char *)data, len, pool, &r->to, &error);
+		int rc = gv_abuse_contact_from_rdap((char *)data, len, NULL, pool, &r->to, &error);
 		gv_free(data);
 		if (rc < 0)
 			return fail(rdap, error);

@@ -104,6 +104,8 @@ void gv_domains_limits_fill(const struct gv_domains_limits *in,
 	if (out->max_candidates == 0 ||
 	    out->max_candidates > GV_DOMAINS_DEFAULT_CANDIDATES)
 		out->max_candidates = GV_DOMAINS_DEFAULT_CANDIDATES;
+	if (out->max_rdap_len == 0)
+		out->max_rdap_len = GV_DOMAINS_DEFAULT_RDAP;
 	if (out->min_score == 0 || out->min_score > 100)
 		out->min_score = GV_DOMAINS_DEFAULT_MIN_SCORE;
 }

@@ -19,6 +19,7 @@ struct y_report {
 };
 struct y_domains {
 	char *brands_file;
+	char *rdap_dir;
 	char **allow;
 	unsigned n_allow;
 	uint32_t min_score, max_line;
@@ -58,6 +59,7 @@ static const cyaml_schema_field_t report_fields[] = {
 };
 static const cyaml_schema_field_t domains_fields[] = {
 	STR("brands_file", struct y_domains, brands_file, 4096),
+	STR("rdap_dir", struct y_domains, rdap_dir, 4096),
 	CYAML_FIELD_SEQUENCE_COUNT("allow", OPTP, struct y_domains, allow,
 				   n_allow, &str_entry, 0, 100000),
 	CYAML_FIELD_UINT("min_score", OPT, struct y_domains, min_score),
@@ -135,6 +137,7 @@ int gv_domains_config_load(const char *path, struct gv_domains_config *c,
 	if (y == NULL)
 		return 1;
 	c->brands_file = y->brands_file;
+	c->rdap_dir = y->rdap_dir;
 	c->allow = (const char *const *)y->allow;
 	c->n_allow = y->n_allow;
 	c->min_score = y->min_score;

@@ -10,6 +10,7 @@
 #define GV_DOMAINS_DEFAULT_PERMS 200000
 #define GV_DOMAINS_DEFAULT_CANDIDATES 64
 #define GV_DOMAINS_DEFAULT_MIN_SCORE 70
+#define GV_DOMAINS_DEFAULT_RDAP (4u << 20)
 /* Longest key (confusable skeleton) the matcher works on; a longer label
  * part is matched on its first GV_KEY_MAX bytes. */
 #define GV_KEY_MAX 512
@@ -45,6 +46,9 @@ bool gv_domain_wildcard_suffix(struct gv_domain_name *n);
 bool gv_domain_listed_suffix(const struct gv_domain_name *n);
 
 /* Limits with defaults filled in. */
+/* A printable single-line value of at most 256 bytes (no header injection
+ * through an RDAP answer into a report). */
+bool gv_domains_printable(const char *s);
 void gv_domains_limits_fill(const struct gv_domains_limits *in,
 			    struct gv_domains_limits *out);
 

@@ -42,6 +42,7 @@ struct gv_domains_limits {
 	size_t max_brands;	 /* brands in one index; 0 = 100000 */
 	size_t max_permutations; /* names from one permute call; 0 = 200000 */
 	size_t max_candidates;	 /* brands verified per match call; 0 = 64 */
+	size_t max_rdap_len;	 /* bytes of one saved RDAP answer; 0 = 4 MiB */
 	/* Matches scoring below this are not reported (0 = 70). The default
 	 * leaves out a brand of fewer than 8 letters next to arbitrary words
 	 * or neutral keywords in a label (googleapps.com: 60), another head
@@ -260,13 +261,51 @@ struct gv_abuse_opts {
 	time_t now;		  /* report date (0 = time(NULL)) */
 };
 
+/* ---- saved RDAP answers (RFC 9083; nothing here touches the network) ---- */
+
 /* Extracts the registrar name and abuse e-mail from a saved RDAP domain
- * answer (JSON). Strings live in pool. 1 found, 0 no abuse address, -1
- * not RDAP JSON or over limits. */
+ * answer (JSON). limits may be NULL. Strings live in pool. 1 found, 0 no
+ * abuse address, -1 not RDAP JSON or over limits. */
 int gv_abuse_contact_from_rdap(const char *json, size_t len,
+			       const struct gv_domains_limits *limits,
 			       struct gv_pool *pool,
 			       struct gv_abuse_contact *contact_r,
 			       const char **error_r);
+
+/* Who registered a domain: the "registrant" entity's vCard and the
+ * registrar. A value that is redacted or names a privacy or proxy service
+ * is left NULL: it says nothing about the owner. */
+struct gv_rdap_registrant {
+	const char *org;	  /* organisation, normalised: lower case, words
+				     only, company forms dropped ("Microsoft
+				     Corporation" -> "microsoft") */
+	const char *email_domain; /* domain of the registrant's e-mail, lower
+				     case */
+	const char *registrar;	  /* "iana:292" (IANA Registrar ID), else
+				     "name:" and its normalised name */
+};
+
+/* Reads the registrant of a saved RDAP domain answer. limits may be NULL;
+ * strings live in pool. 1 an organisation or e-mail was found, 0 none
+ * (absent, redacted or a privacy service), -1 not RDAP JSON or over
+ * limits. */
+int gv_rdap_registrant(const char *json, size_t len,
+		       const struct gv_domains_limits *limits,
+		       struct gv_pool *pool, struct gv_rdap_registrant *r,
+		       const char **error_r);
+
+/* Whether a lookalike was registered by the protected brand itself, from
+ * both RDAP answers: the same registrar, and the same organisation or a
+ * registrant e-mail at the brand's registrable domain. Registrars do not
+ * check an organisation's name and anyone can have a mailbox at a mail
+ * provider, so neither counts alone: the registrar is what an impostor
+ * cannot choose when the brand uses a corporate registrar (MarkMonitor,
+ * CSC) that vets its clients. With a retail registrar this is as strong as
+ * that registrar's checks: docs/domains.md. */
+bool gv_rdap_brand_owned(const struct gv_rdap_registrant *name,
+			 const struct gv_rdap_registrant *brand,
+			 const char *brand_registrable);
+
 /* Writes the report message (headers, a readable text part and the X-ARF
  * JSON part) to out. 1 ok, -1 bad input or out's max reached. */
 int gv_abuse_report_write(const struct gv_abuse_opts *opts,
@@ -306,6 +345,7 @@ int gv_domains_feed_follow(const char *dir, unsigned idle_exit_seconds,
 
 struct gv_domains_config {
 	const char *brands_file;     /* NULL = none (--brands is then needed) */
+	const char *rdap_dir;	     /* saved RDAP answers for watch; NULL = none */
 	const char *const *allow;    /* allow-listed domains */
 	size_t n_allow;
 	unsigned min_score;	     /* 0 = 70 */

@@ -2,8 +2,7 @@
  * Takedown reports: an X-ARF v4 JSON report (class "content", type
  * "brand_infringement") inside a readable RFC 5322 message to the
  * registrar's abuse contact. The contact comes from the configuration or
- * from a saved RDAP answer (RFC 9083: the registrar entity and its "abuse"
- * sub-entity's vCard); nothing here touches the network.
+ * from a saved RDAP answer (rdap.c); nothing here touches the network.
  */
 #include "domains/domains-private.h"
 
@@ -11,82 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-
-#define RDAP_MAX (4u << 20)
-
-/* Finds a vCard property ("fn", "email") in an RDAP entity. */
-static const char *vcard_get(json_t *entity, const char *prop)
-{
-	json_t *vc = json_array_get(json_object_get(entity, "vcardArray"), 1);
-	size_t i;
-	json_t *item;
-	json_array_foreach(vc, i, item) {
-		const char *name = json_string_value(json_array_get(item, 0));
-		const char *val = json_string_value(json_array_get(item, 3));
-		if (name != NULL && val != NULL && strcmp(name, prop) == 0)
-			return val;
-	}
-	return NULL;
-}
-
-static bool has_role(json_t *entity, const char *role)
-{
-	size_t i;
-	json_t *r;
-	json_array_foreach(json_object_get(entity, "roles"), i, r) {
-		const char *s = json_string_value(r);
-		if (s != NULL && strcmp(s, role) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* A printable single-line value (no header injection through RDAP). */
-static bool clean(const char *s)
-{
-	if (s == NULL || strlen(s) > 256)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	return true;
-}
-
-int gv_abuse_contact_from_rdap(const char *json, size_t len,
-			       struct gv_pool *pool,
-			       struct gv_abuse_contact *contact_r,
-			       const char **error_r)
-{
-	json_error_t jerr;
-	if (len > RDAP_MAX) {
-		*error_r = "RDAP answer too large";
-		return -1;
-	}
-	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL || !json_is_object(root)) {
-		json_decref(root);
-		*error_r = "not an RDAP JSON object";
-		return -1;
-	}
-	memset(contact_r, 0, sizeof(*contact_r));
-	size_t i, j;
-	json_t *ent, *sub;
-	json_array_foreach(json_object_get(root, "entities"), i, ent) {
-		if (!has_role(ent, "registrar"))
-			continue;
-		const char *fn = vcard_get(ent, "fn");
-		if (clean(fn))
-			contact_r->registrar = gv_pstrdup(pool, fn);
-		json_array_foreach(json_object_get(ent, "entities"), j, sub) {
-			const char *em = vcard_get(sub, "email");
-			if (has_role(sub, "abuse") && clean(em) && strchr(em, '@') != NULL &&
-			    contact_r->email == NULL)
-				contact_r->email = gv_pstrdup(pool, em);
-		}
-	}
-	json_decref(root);
-	return contact_r->email != NULL ? 1 : 0;
-}
 
 static void format_time(time_t t, const char *fmt, char *out, size_t size)
 {
@@ -142,9 +65,10 @@ int gv_abuse_report_write(const struct gv_abuse_opts *o,
 			  const struct gv_abuse_evidence *ev,
 			  struct gv_buf *out, const char **error_r)
 {
-	if (!clean(o->from) || !clean(o->reporter_org) || to == NULL ||
-	    !clean(to->email) || (to->registrar != NULL && !clean(to->registrar)) ||
-	    !clean(ev->domain) || !clean(ev->brand)) {
+	if (!gv_domains_printable(o->from) || !gv_domains_printable(o->reporter_org) ||
+	    to == NULL || !gv_domains_printable(to->email) ||
+	    (to->registrar != NULL && !gv_domains_printable(to->registrar)) ||
+	    !gv_domains_printable(ev->domain) || !gv_domains_printable(ev->brand)) {
 		*error_r = "report: missing or unprintable address, domain or brand";
 		return -1;
 	}

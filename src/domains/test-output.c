@@ -92,16 +92,119 @@ static void test_rdap(void **state)
 	struct gv_pool *pool = gv_pool_new(4096);
 	struct gv_abuse_contact c;
 	const char *error;
-	assert_int_equal(gv_abuse_contact_from_rdap(rdap, sizeof(rdap) - 1, pool, &c, &error), 1);
+	assert_int_equal(gv_abuse_contact_from_rdap(rdap, sizeof(rdap) - 1, NULL, pool, &c, &error), 1);
 	assert_string_equal(c.registrar, "Example Registrar, Inc.");
 	assert_string_equal(c.email, "abuse@registrar.example");
-	assert_int_equal(gv_abuse_contact_from_rdap("{\"entities\":[]}", 15, pool, &c, &error), 0);
-	assert_int_equal(gv_abuse_contact_from_rdap("[1,2", 4, pool, &c, &error), -1);
+	assert_int_equal(gv_abuse_contact_from_rdap("{\"entities\":[]}", 15, NULL, pool, &c, &error), 0);
+	assert_int_equal(gv_abuse_contact_from_rdap("[1,2", 4, NULL, pool, &c, &error), -1);
 	/* an injected header line in the RDAP answer is refused */
 	static const char evil[] =
 		"{\"entities\":[{\"roles\":[\"registrar\"],\"entities\":[{\"roles\":[\"abuse\"],"
 		"\"vcardArray\":[\"vcard\",[[\"email\",{},\"text\",\"a@b.c\\r\\nBcc: x@y\"]]]}]}]}";
-	assert_int_equal(gv_abuse_contact_from_rdap(evil, sizeof(evil) - 1, pool, &c, &error), 0);
+	assert_int_equal(gv_abuse_contact_from_rdap(evil, sizeof(evil) - 1, NULL, pool, &c, &error), 0);
+	gv_pool_free(&pool);
+}
+
+/* An RDAP domain answer with a registrar (IANA id or name only) and a
+ * registrant vCard: the shape registries return (RFC 9083, jCard). */
+static char *rdap_answer(const char *iana, const char *registrar,
+			 const char *kind, const char *fn, const char *org,
+			 const char *email)
+{
+	json_t *card = json_pack("[[s,{},s,s]]", "version", "text", "4.0");
+	if (kind != NULL)
+		json_array_append_new(card, json_pack("[s,{},s,s]", "kind", "text", kind));
+	if (fn != NULL)
+		json_array_append_new(card, json_pack("[s,{},s,s]", "fn", "text", fn));
+	if (org != NULL)
+		json_array_append_new(card, json_pack("[s,{},s,s]", "org", "text", org));
+	if (email != NULL)
+		json_array_append_new(card, json_pack("[s,{},s,s]", "email", "text", email));
+	json_t *rar = json_pack("{s:[s], s:[s,[[s,{},s,s]]]}", "roles", "registrar",
+				"vcardArray", "vcard", "fn", "text", registrar);
+	if (iana != NULL)
+		json_object_set_new(rar, "publicIds", json_pack("[{s:s, s:s}]", "type",
+			"IANA Registrar ID", "identifier", iana));
+	json_t *j = json_pack("{s:s, s:[o, {s:[s], s:[s,o]}]}", "objectClassName", "domain",
+			      "entities", rar, "roles", "registrant", "vcardArray", "vcard", card);
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+static int registrant(struct gv_pool *pool, char *json, struct gv_rdap_registrant *r)
+{
+	const char *error;
+	int rc = gv_rdap_registrant(json, strlen(json), NULL, pool, r, &error);
+	free(json);
+	return rc;
+}
+
+static void test_rdap_registrant(void **state)
+{
+	(void)state;
+	struct gv_pool *pool = gv_pool_new(4096);
+	struct gv_rdap_registrant brand, r;
+	/* the brand's own answer: a corporate registrar, the company's name */
+	assert_int_equal(registrant(pool, rdap_answer("292", "MarkMonitor Inc.", NULL,
+		"Domain Administrator", "Microsoft Corporation", "domains@microsoft.com"),
+		&brand), 1);
+	assert_string_equal(brand.org, "microsoft");
+	assert_string_equal(brand.email_domain, "microsoft.com");
+	assert_string_equal(brand.registrar, "iana:292");
+	/* a name the brand registered: same registrar, company form spelled
+	 * otherwise; or the registrant mailbox at the brand's domain */
+	assert_int_equal(registrant(pool, rdap_answer("292", "MarkMonitor, Inc.", NULL,
+		NULL, "MICROSOFT CORP.", NULL), &r), 1);
+	assert_true(gv_rdap_brand_owned(&r, &brand, "microsoft.com"));
+	assert_int_equal(registrant(pool, rdap_answer("292", "MarkMonitor", NULL, NULL,
+		NULL, "Hostmaster@Microsoft.COM"), &r), 1);
+	assert_true(gv_rdap_brand_owned(&r, &brand, "microsoft.com"));
+	/* an impostor writing the brand's name at a retail registrar */
+	assert_int_equal(registrant(pool, rdap_answer("1068", "NameCheap, Inc.", NULL,
+		NULL, "Microsoft Corporation", "domains@microsoft.com"), &r), 1);
+	assert_false(gv_rdap_brand_owned(&r, &brand, "microsoft.com"));
+	/* same registrar, someone else */
+	assert_int_equal(registrant(pool, rdap_answer("292", "MarkMonitor Inc.", NULL,
+		NULL, "Contoso Ltd", "it@contoso.example"), &r), 1);
+	assert_false(gv_rdap_brand_owned(&r, &brand, "microsoft.com"));
+	/* a mailbox at a mail provider the brand list may own is not the
+	 * brand's domain */
+	assert_int_equal(registrant(pool, rdap_answer("292", "MarkMonitor Inc.", NULL,
+		NULL, NULL, "someone@outlook.com"), &r), 1);
+	assert_false(gv_rdap_brand_owned(&r, &brand, "microsoft.com"));
+	/* redacted or privacy-service values say nothing */
+	assert_int_equal(registrant(pool, rdap_answer("292", "MarkMonitor Inc.", NULL,
+		"REDACTED FOR PRIVACY", "REDACTED FOR PRIVACY",
+		"Please query the RDDS service of the Registrar of Record"), &r), 0);
+	assert_false(gv_rdap_brand_owned(&r, &brand, "microsoft.com"));
+	assert_int_equal(registrant(pool, rdap_answer("1068", "NameCheap, Inc.", NULL,
+		NULL, "Privacy service provided by Withheld for Privacy ehf",
+		"abc@withheldforprivacy.com"), &r), 0);
+	/* an organisation's name in "fn" alone, kind org; the registrar by name */
+	assert_int_equal(registrant(pool, rdap_answer(NULL, "CSC Corporate Domains, Inc.",
+		"org", "Google LLC", NULL, NULL), &r), 1);
+	assert_string_equal(r.org, "google");
+	assert_string_equal(r.registrar, "name:csc corporate domains");
+	/* an IANA id that is not a number is ignored: the name stands */
+	assert_int_equal(registrant(pool, rdap_answer("29X", "MarkMonitor Inc.", NULL,
+		NULL, "Microsoft", NULL), &r), 1);
+	assert_string_equal(r.registrar, "name:markmonitor");
+	assert_false(gv_rdap_brand_owned(&r, &brand, "microsoft.com"));
+	/* an individual's "fn" is not an organisation */
+	assert_int_equal(registrant(pool, rdap_answer(NULL, "Registrar", "individual",
+		"Jane Doe", NULL, NULL), &r), 0);
+	assert_null(r.org);
+	/* bad input */
+	const char *error;
+	assert_int_equal(gv_rdap_registrant("[]", 2, NULL, pool, &r, &error), -1);
+	assert_int_equal(gv_rdap_registrant("{\"a\":1,\"a\":2}", 13, NULL, pool, &r, &error), -1);
+	struct gv_domains_limits lim = { .max_rdap_len = 8 };
+	assert_int_equal(gv_rdap_registrant("{\"entities\":[]}", 15, &lim, pool, &r, &error), -1);
+	assert_string_equal(error, "RDAP answer too large");
+	/* entities of the wrong types are skipped */
+	static const char odd[] = "{\"entities\":[1,\"x\",{\"roles\":\"registrant\"}]}";
+	assert_int_equal(gv_rdap_registrant(odd, sizeof(odd) - 1, NULL, pool, &r, &error), 0);
 	gv_pool_free(&pool);
 }
 
@@ -231,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_rpz),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_rdap),
+		cmocka_unit_test(test_rdap_registrant),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_feed),
 		cmocka_unit_test(test_config),

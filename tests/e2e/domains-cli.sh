@@ -1,7 +1,8 @@
 #!/bin/sh
 # End-to-end test of `geneva domains` without servers: feeds (plain, gzip,
 # standard input, a followed folder), bad lines skipped and counted, exit
-# codes, JSON Lines, permute, and abuse reports from a saved RDAP answer.
+# codes, JSON Lines, permute, abuse reports from a saved RDAP answer, and
+# a brand's own registrations told apart by saved RDAP answers.
 #
 # usage: domains-cli.sh GENEVA_BINARY     (TAP output)
 set -eu
@@ -13,7 +14,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT INT TERM
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 fail() { n=$((n + 1)); echo "not ok $n - $*"; exit 1; }
-echo "1..8"
+echo "1..9"
 
 # 1. clean feed: exit 0, nothing printed
 printf 'example.org\nwikipedia.org\n' > "$T/clean.txt"
@@ -122,3 +123,39 @@ rc=0
 	> /dev/null 2> "$T/err" || rc=$?
 [ "$rc" = 2 ] || fail "report without contact: exit $rc"
 ok "report without an abuse contact exits 2"
+
+# 9. --rdap-dir: a lookalike its brand registered (same registrar, same
+# organisation) is counted as owned; an impostor using the brand's name at
+# another registrar, a name without an answer and one with a broken answer
+# are reported
+mkdir "$T/rdap"
+rdap() { # FILE IANA-ID REGISTRAR ORG
+	cat > "$T/rdap/$1.json" <<EOF
+{"objectClassName":"domain","ldhName":"$1","entities":[
+ {"objectClassName":"entity","roles":["registrar"],"publicIds":[{"type":"IANA Registrar ID","identifier":"$2"}],
+  "vcardArray":["vcard",[["version",{},"text","4.0"],["fn",{},"text","$3"]]]},
+ {"objectClassName":"entity","roles":["registrant"],
+  "vcardArray":["vcard",[["version",{},"text","4.0"],["org",{},"text","$4"]]]}]}
+EOF
+}
+rdap paypal.com 292 "MarkMonitor Inc." "PayPal Inc."
+rdap paypal-login.com 292 "MarkMonitor, Inc." "PAYPAL, INC"
+rdap paypa1.com 1068 "NameCheap, Inc." "PayPal Inc."
+printf '{"entities": [' > "$T/rdap/paypal-verify.com.json"
+printf 'paypal-login.com\npaypa1.com\npaypal-account.com\npaypal-verify.com\n' > "$T/owned.txt"
+rc=0
+"$GENEVA" domains watch --brands "$BRANDS" --rdap-dir "$T/rdap" "$T/owned.txt" \
+	> "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" = 1 ] || fail "--rdap-dir: exit $rc: $(cat "$T/err")"
+! grep -q '^paypal-login.com ' "$T/out" || fail "the brand's own registration reported"
+for d in paypa1.com paypal-account.com paypal-verify.com; do
+	grep -q "^$d " "$T/out" || fail "--rdap-dir: $d not reported: $(cat "$T/out")"
+done
+grep -q '1 owned by their brand (RDAP), 1 unreadable RDAP answers' "$T/err" &&
+	grep -q 'paypal-verify.com.json: not an RDAP JSON object' "$T/err" ||
+	fail "--rdap-dir summary: $(cat "$T/err")"
+rc=0
+"$GENEVA" domains watch --brands "$BRANDS" --rdap-dir "$T/nowhere" "$T/owned.txt" \
+	> /dev/null 2> "$T/err" || rc=$?
+[ "$rc" = 2 ] && grep -q 'not a folder' "$T/err" || fail "--rdap-dir missing folder: exit $rc"
+ok "--rdap-dir: the brand's own registration is not reported, impostors are"
