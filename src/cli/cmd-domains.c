@@ -109,7 +109,7 @@ struct rdap_dir {
 		const char *brand; /* the index's string: compared by address */
 		char registrable[GV_DOMAIN_MAX + 1];
 		struct gv_rdap_registrant r;
-		bool known;
+		bool known, bad; /* bad: said once, not read again */
 	} *brands;
 	size_t n, cap;
 	uint64_t owned, bad;
@@ -165,9 +165,15 @@ static bool rdap_owned(struct rdap_dir *d, const struct gv_brand_match *m)
 		memset(b, 0, sizeof(*b));
 		b->brand = m->brand;
 		const char *error;
-		b->known = gv_domain_registrable(m->brand, strlen(m->brand), b->registrable,
-						 sizeof(b->registrable), &error) == 1 &&
-			   rdap_read(d, b->registrable, &b->r) == 1;
+		if (gv_domain_registrable(m->brand, strlen(m->brand), b->registrable,
+					  sizeof(b->registrable), &error) != 1)
+			b->registrable[0] = '\0';
+	}
+	/* read again while missing: with --follow the answer may come later */
+	if (!b->known && !b->bad) {
+		int rc = rdap_read(d, b->registrable, &b->r);
+		b->known = rc == 1;
+		b->bad = rc < 0;
 	}
 	if (!b->known || !gv_rdap_brand_owned(&name, &b->r, b->registrable))
 		return false;
