@@ -104,7 +104,7 @@ static int load_index(const struct gv_domains_config *cfg, const char *brands,
  * against the brand's own answer) is counted as owned, not reported. */
 struct rdap_dir {
 	const char *dir;
-	struct gv_pool *pool;
+	struct gv_pool *pool; /* the brands' answers (a name's: a pool per look) */
 	struct rdap_brand {
 		const char *brand; /* the index's string: compared by address */
 		char registrable[GV_DOMAIN_MAX + 1];
@@ -118,7 +118,7 @@ struct rdap_dir {
 /* 1 the answer names an owner, 0 no answer or no owner in it, -1 bad file
  * (said on stderr; the name is reported as if there were no answer). */
 static int rdap_read(struct rdap_dir *d, const char *registrable,
-		     struct gv_rdap_registrant *r)
+		     struct gv_pool *pool, struct gv_rdap_registrant *r)
 {
 	char path[4096 + GV_DOMAIN_MAX + 8];
 	unsigned char *data;
@@ -134,7 +134,7 @@ static int rdap_read(struct rdap_dir *d, const char *registrable,
 		return 0;
 	int rc = gv_read_file(path, 4u << 20, &data, &len, &trunc, &error);
 	if (rc > 0) {
-		rc = gv_rdap_registrant((char *)data, len, NULL, d->pool, r, &error);
+		rc = gv_rdap_registrant((char *)data, len, NULL, pool, r, &error);
 		gv_free(data);
 	} else if (trunc) {
 		error = "RDAP answer too large";
@@ -146,14 +146,13 @@ static int rdap_read(struct rdap_dir *d, const char *registrable,
 	return rc;
 }
 
-static bool rdap_owned(struct rdap_dir *d, const struct gv_brand_match *m)
+/* The brand's own answer, read once it is there (with --follow it may
+ * come later); a broken one is said once. */
+static const struct rdap_brand *rdap_brand(struct rdap_dir *d, const char *brand)
 {
-	struct gv_rdap_registrant name;
-	if (rdap_read(d, m->registrable, &name) <= 0)
-		return false;
 	struct rdap_brand *b = NULL;
 	for (size_t i = 0; i < d->n && b == NULL; i++)
-		if (d->brands[i].brand == m->brand)
+		if (d->brands[i].brand == brand)
 			b = &d->brands[i];
 	if (b == NULL) {
 		if (d->n == d->cap) {
@@ -163,22 +162,31 @@ static bool rdap_owned(struct rdap_dir *d, const struct gv_brand_match *m)
 		}
 		b = &d->brands[d->n++];
 		memset(b, 0, sizeof(*b));
-		b->brand = m->brand;
+		b->brand = brand;
 		const char *error;
-		if (gv_domain_registrable(m->brand, strlen(m->brand), b->registrable,
+		if (gv_domain_registrable(brand, strlen(brand), b->registrable,
 					  sizeof(b->registrable), &error) != 1)
 			b->registrable[0] = '\0';
 	}
-	/* read again while missing: with --follow the answer may come later */
 	if (!b->known && !b->bad) {
-		int rc = rdap_read(d, b->registrable, &b->r);
+		int rc = rdap_read(d, b->registrable, d->pool, &b->r);
 		b->known = rc == 1;
 		b->bad = rc < 0;
 	}
-	if (!b->known || !gv_rdap_brand_owned(&name, &b->r, b->registrable))
-		return false;
-	d->owned++;
-	return true;
+	return b->known ? b : NULL;
+}
+
+static bool rdap_owned(struct rdap_dir *d, const struct gv_brand_match *m)
+{
+	struct gv_rdap_registrant name;
+	struct gv_pool *pool = gv_pool_new(4096); /* this look only */
+	const struct rdap_brand *b;
+	bool owned = rdap_read(d, m->registrable, pool, &name) > 0 &&
+		     (b = rdap_brand(d, m->brand)) != NULL &&
+		     gv_rdap_brand_owned(&name, &b->r, b->registrable);
+	gv_pool_free(&pool);
+	d->owned += owned;
+	return owned;
 }
 
 struct watch_ctx {
