@@ -24,3 +24,9 @@ size_t gv_cli_max_message(const struct gv_scan_engine *engine)
 {
 	return gv_scan_config_limits(gv_scan_engine_config(engine))->max_message_bytes;
 }
+
+int gv_cli_fail(const char *input, const char *reason)
+{
+	fprintf(stderr, "geneva: %s: %s\n", input, reason);
+	return 2;
+}

@@ -13,6 +13,8 @@
 /* The config file to use: the given one, else the default if it exists,
  * else NULL (built-in defaults). */
 const char *gv_cli_config_path(const char *given);
+/* Says "geneva: INPUT: REASON" on stderr; returns 2 (the error status). */
+int gv_cli_fail(const char *input, const char *reason);
 
 /* Loads the config and builds a scan engine; on error prints one line
  * ("geneva: ...") and returns -1. The engine owns the config. */

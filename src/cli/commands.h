@@ -19,5 +19,7 @@ int gv_cmd_notify(int argc, char **argv);
 int gv_cmd_intel(int argc, char **argv);
 int gv_cmd_report(int argc, char **argv);
 int gv_cmd_domains(int argc, char **argv);
+/* geneva domains watch (cmd-domains-watch.c); config: --config or NULL */
+int gv_cmd_domains_watch(int argc, char **argv, const char *config);
 
 #endif
