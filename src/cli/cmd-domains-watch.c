@@ -125,9 +125,14 @@ static int rdap_read(struct rdap_dir *d, const char *registrable,
 	    strchr(registrable, '/') != NULL)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s.json", d->dir, registrable);
-	if (access(path, F_OK) != 0)
+	struct stat sb;
+	if (stat(path, &sb) != 0)
 		return 0;
-	int rc = gv_read_file(path, 4u << 20, &data, &len, &trunc, &error);
+	int rc = -1;
+	if (!S_ISREG(sb.st_mode)) /* a FIFO would block the feed */
+		error = "not a regular file";
+	else
+		rc = gv_read_file(path, 4u << 20, &data, &len, &trunc, &error);
 	if (rc > 0) {
 		rc = gv_rdap_registrant((char *)data, len, NULL, pool, r, &error);
 		gv_free(data);

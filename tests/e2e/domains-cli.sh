@@ -142,17 +142,19 @@ rdap paypal.com 292 "MarkMonitor Inc." "PayPal Inc."
 rdap paypal-login.com 292 "MarkMonitor, Inc." "PAYPAL, INC"
 rdap paypa1.com 1068 "NameCheap, Inc." "PayPal Inc."
 printf '{"entities": [' > "$T/rdap/paypal-verify.com.json"
-printf 'paypal-login.com\npaypa1.com\npaypal-account.com\npaypal-verify.com\n' > "$T/owned.txt"
+mkfifo "$T/rdap/paypal-secure.com.json" # must not block the feed
+printf 'paypal-login.com\npaypa1.com\npaypal-account.com\npaypal-verify.com\npaypal-secure.com\n' > "$T/owned.txt"
 rc=0
-"$GENEVA" domains watch --brands "$BRANDS" --rdap-dir "$T/rdap" "$T/owned.txt" \
+timeout 60 "$GENEVA" domains watch --brands "$BRANDS" --rdap-dir "$T/rdap" "$T/owned.txt" \
 	> "$T/out" 2> "$T/err" || rc=$?
 [ "$rc" = 1 ] || fail "--rdap-dir: exit $rc: $(cat "$T/err")"
 ! grep -q '^paypal-login.com ' "$T/out" || fail "the brand's own registration reported"
-for d in paypa1.com paypal-account.com paypal-verify.com; do
+for d in paypa1.com paypal-account.com paypal-verify.com paypal-secure.com; do
 	grep -q "^$d " "$T/out" || fail "--rdap-dir: $d not reported: $(cat "$T/out")"
 done
-grep -q '1 owned by their brand (RDAP), 1 unreadable RDAP answers' "$T/err" &&
-	grep -q 'paypal-verify.com.json: not an RDAP JSON object' "$T/err" ||
+grep -q '1 owned by their brand (RDAP), 2 unreadable RDAP answers' "$T/err" &&
+	grep -q 'paypal-verify.com.json: not an RDAP JSON object' "$T/err" &&
+	grep -q 'paypal-secure.com.json: not a regular file' "$T/err" ||
 	fail "--rdap-dir summary: $(cat "$T/err")"
 rc=0
 "$GENEVA" domains watch --brands "$BRANDS" --rdap-dir "$T/nowhere" "$T/owned.txt" \
