@@ -4,6 +4,14 @@
  * parameter travels as text, never spliced into SQL. A lost connection is
  * an error like any other: the store handle is then reopened by its owner
  * (the recorder journals in the meantime).
+ *
+ * Inside a transaction, statements whose rows nobody reads (the ingest's
+ * INSERTs) are pipelined (libpq pipeline mode): sent without waiting for
+ * each answer, and the answers read PIPE_WINDOW at a time or before the
+ * next statement that returns rows, COMMIT or ROLLBACK. Ingest was bound
+ * by one network round trip per statement. An error then surfaces at a
+ * later call of the same transaction, which fails as a whole, as it would
+ * anyway: PostgreSQL aborts a transaction at its first error.
  */
 #include "intel/intel-private.h"
 
@@ -16,8 +24,14 @@
 struct gv_sql_conn {
 	PGconn *pg;
 	bool prepared[GV_SQL_MAX_STMTS];
+	bool in_tx;	 /* between BEGIN and COMMIT or ROLLBACK */
+	unsigned queued; /* pipelined statements whose answers are unread */
 	char error[512];
 };
+
+/* Statements sent before their answers are read: bounds what the server
+ * buffers for us (an INSERT's answer is a few bytes). */
+#define PIPE_WINDOW 256
 
 /* Same tables as SQLite (sql-sqlite.c), in PostgreSQL types. */
 static const char *const pg_schema[] = {
@@ -117,6 +131,57 @@ static int fail(struct gv_sql_conn *c, const char *what, const char **error_r)
 	return -1;
 }
 
+static int fail_result(struct gv_sql_conn *c, PGresult *r, const char **error_r)
+{
+	char msg[400];
+	snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+	size_t l = strlen(msg);
+	while (l > 0 && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+		msg[--l] = '\0';
+	snprintf(c->error, sizeof(c->error), "postgres: query: %s", msg);
+	*error_r = c->error;
+	return -1;
+}
+
+/* Reads the answers of every pipelined statement and leaves pipeline
+ * mode. -1 with the first error (later statements were skipped by the
+ * server), 1 all went well. */
+static int pipe_drain(struct gv_sql_conn *c, const char **error_r)
+{
+	if (PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF)
+		return 1;
+	int ret = 1;
+	if (PQpipelineSync(c->pg) != 1) {
+		ret = fail(c, "pipeline sync", error_r);
+	} else {
+		/* each statement's answer ends with a NULL; the sync ends all */
+		for (unsigned nulls = 0;;) {
+			PGresult *r = PQgetResult(c->pg);
+			if (r == NULL) {
+				if (PQstatus(c->pg) != CONNECTION_OK ||
+				    ++nulls > c->queued) {
+					if (ret > 0)
+						ret = fail(c, "pipeline", error_r);
+					break;
+				}
+				continue;
+			}
+			ExecStatusType s = PQresultStatus(r);
+			if (s == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				break;
+			}
+			if (s == PGRES_FATAL_ERROR && ret > 0)
+				ret = fail_result(c, r, error_r);
+			PQclear(r);
+		}
+	}
+	c->queued = 0;
+	if (PQexitPipelineMode(c->pg) != 1 && ret > 0)
+		ret = fail(c, "pipeline end", error_r);
+	return ret;
+}
+
 static int pg_open(const char *conninfo, unsigned busy_ms,
 		   struct gv_sql_conn **conn_r, const char **error_r)
 {
@@ -144,6 +209,15 @@ static void pg_close(struct gv_sql_conn *c)
 
 static int pg_exec(struct gv_sql_conn *c, const char *sql, const char **error_r)
 {
+	bool rollback = strcmp(sql, "ROLLBACK") == 0;
+	/* a statement that failed in the pipeline fails COMMIT; ROLLBACK runs
+	 * whatever happened */
+	if (pipe_drain(c, error_r) < 0 && !rollback)
+		return -1;
+	if (strcmp(sql, "BEGIN") == 0)
+		c->in_tx = true;
+	else if (rollback || strcmp(sql, "COMMIT") == 0)
+		c->in_tx = false;
 	PGresult *r = PQexec(c->pg, sql);
 	ExecStatusType s = PQresultStatus(r);
 	PQclear(r);
@@ -213,6 +287,10 @@ static int pg_run(struct gv_sql_conn *c, const struct gv_sql_stmt *st,
 	gv_assert(st->id < GV_SQL_MAX_STMTS && n <= 128);
 	char name[16];
 	snprintf(name, sizeof(name), "gv%u", st->id);
+	bool pipe = c->in_tx && cb == NULL;
+	/* rows to read, or a statement to prepare: the answers come first */
+	if ((!pipe || !c->prepared[st->id]) && pipe_drain(c, error_r) < 0)
+		return -1;
 	if (!c->prepared[st->id]) {
 		PGresult *r = PQprepare(c->pg, name, st->pg ? st->pg : st->sql,
 					0, NULL);
@@ -242,6 +320,14 @@ static int pg_run(struct gv_sql_conn *c, const struct gv_sql_stmt *st,
 		default:
 			values[i] = NULL;
 		}
+	}
+	if (pipe) {
+		if ((PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF &&
+		     PQenterPipelineMode(c->pg) != 1) ||
+		    PQsendQueryPrepared(c->pg, name, (int)n, values, NULL, NULL,
+					0) != 1)
+			return fail(c, "query", error_r);
+		return ++c->queued >= PIPE_WINDOW ? pipe_drain(c, error_r) : 1;
 	}
 	PGresult *r = PQexecPrepared(c->pg, name, (int)n, values, NULL, NULL,
 				     0);
