@@ -18,6 +18,7 @@
 #include "cli/alert-glue.h"
 #include "cli/cli.h"
 #include "cli/intel-cli.h"
+#include "cli/rdap-dir.h"
 #include "cli/commands.h"
 #include "domains/domains.h"
 #include "util/util.h"
@@ -118,26 +119,13 @@ static int rdap_read(struct rdap_dir *d, const char *registrable,
 	char path[4096 + GV_DOMAIN_MAX + 8];
 	unsigned char *data;
 	size_t len;
-	bool trunc;
 	const char *error;
 	memset(r, 0, sizeof(*r));
-	if (registrable[0] == '\0' || registrable[0] == '.' ||
-	    strchr(registrable, '/') != NULL)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s.json", d->dir, registrable);
-	struct stat sb;
-	if (stat(path, &sb) != 0)
-		return 0;
-	int rc = -1;
-	if (!S_ISREG(sb.st_mode)) /* a FIFO would block the feed */
-		error = "not a regular file";
-	else
-		rc = gv_read_file(path, 4u << 20, &data, &len, &trunc, &error);
+	int rc = gv_cli_rdap_load(d->dir, registrable, path, sizeof(path), &data,
+				  &len, &error);
 	if (rc > 0) {
 		rc = gv_rdap_registrant((char *)data, len, NULL, pool, r, &error);
 		gv_free(data);
-	} else if (trunc) {
-		error = "RDAP answer too large";
 	}
 	if (rc < 0) {
 		d->bad++;

@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/rdap-dir.h"
 #include "domains/domains.h"
 #include "util/util.h"
 
@@ -287,26 +288,73 @@ static int cmd_rpz(int argc, char **argv, const char *config)
 
 struct report_ctx {
 	struct gv_abuse_opts opts;
-	struct gv_abuse_contact to;
+	struct gv_abuse_contact to; /* --rdap, --abuse-contact or the config */
+	const char *rdap_dir;	    /* per-domain answers first, if given */
 	const char *out_dir;
 	unsigned written;
 	int rc;
 };
 
+/* The registrar's abuse contact for one lookalike: its own saved answer in
+ * --rdap-dir, else the contact for all. 1 found, -1 none (said). */
+static int domain_contact(struct report_ctx *r, const struct gv_domain_name *dn,
+			  struct gv_pool *pool, struct gv_abuse_contact *to_r)
+{
+	char path[4096 + GV_DOMAIN_MAX + 8];
+	unsigned char *data;
+	size_t len;
+	const char *error;
+	*to_r = r->to;
+	if (r->rdap_dir == NULL)
+		return 1; /* report_contact() made sure of r->to */
+	int rc = gv_cli_rdap_load(r->rdap_dir, dn->ascii + dn->registrable_off,
+				  path, sizeof(path), &data, &len, &error);
+	if (rc > 0) {
+		struct gv_abuse_contact c;
+		rc = gv_abuse_contact_from_rdap((char *)data, len, NULL, pool, &c, &error);
+		gv_free(data);
+		if (rc > 0) {
+			*to_r = c;
+			return 1;
+		}
+		if (rc == 0 && to_r->email == NULL) {
+			fail(path, "no abuse e-mail address in the RDAP answer");
+			return -1;
+		}
+	}
+	if (rc < 0) {
+		fail(path, error);
+		return -1;
+	}
+	if (to_r->email == NULL) {
+		fail(dn->ascii, "no abuse contact (no answer in --rdap-dir, --rdap, "
+				"--abuse-contact or domains.report.abuse_contact)");
+		return -1;
+	}
+	return 1;
+}
+
 static void report_one(struct report_ctx *r, const struct gv_abuse_evidence *in)
 {
 	struct gv_buf out;
 	struct gv_domain_name dn;
+	struct gv_abuse_contact to;
 	const char *error;
 	/* the A-label form: headers and file names stay ASCII */
 	if (gv_domain_normalize(in->domain, strlen(in->domain), NULL, &dn, &error) < 0) {
 		r->rc = fail(in->domain, error);
 		return;
 	}
+	struct gv_pool *pool = gv_pool_new(4096);
+	if (domain_contact(r, &dn, pool, &to) < 0) {
+		r->rc = 2;
+		gv_pool_free(&pool);
+		return;
+	}
 	struct gv_abuse_evidence e = *in, *ev = &e;
 	e.domain = dn.ascii;
 	gv_buf_init(&out, 1 << 20);
-	if (gv_abuse_report_write(&r->opts, &r->to, ev, &out, &error) < 0) {
+	if (gv_abuse_report_write(&r->opts, &to, ev, &out, &error) < 0) {
 		r->rc = fail(ev->domain, error);
 	} else if (r->out_dir != NULL) {
 		char path[4096];
@@ -320,6 +368,7 @@ static void report_one(struct report_ctx *r, const struct gv_abuse_evidence *in)
 		r->written++;
 	}
 	gv_buf_free(&out);
+	gv_pool_free(&pool);
 }
 
 /* One `domains watch --json` record per line. */
@@ -364,9 +413,9 @@ static int report_contact(struct report_ctx *r, const char *rdap, const char *co
 	}
 	if (r->to.email == NULL)
 		r->to.email = contact;
-	if (r->to.email == NULL)
-		return fail("report", "no abuse contact (--rdap, --abuse-contact or "
-				      "domains.report.abuse_contact)");
+	if (r->to.email == NULL && r->rdap_dir == NULL)
+		return fail("report", "no abuse contact (--rdap-dir, --rdap, --abuse-contact "
+				      "or domains.report.abuse_contact)");
 	return 0;
 }
 
@@ -378,13 +427,15 @@ static int cmd_report(int argc, char **argv, const char *config)
 		{ "out-dir", required_argument, NULL, 'O' }, { "domain", required_argument, NULL, 'd' },
 		{ "brand", required_argument, NULL, 'b' }, { "technique", required_argument, NULL, 't' },
 		{ "score", required_argument, NULL, 's' }, { "first-seen", required_argument, NULL, 'S' },
+		{ "rdap-dir", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	struct gv_domains_config cfg;
 	void *storage;
 	const char *error, *rdap = NULL, *contact = NULL;
 	if (gv_domains_config_load(config, &cfg, &storage, &error) < 0)
 		return fail(config, error);
-	struct report_ctx r = { .opts = { .from = cfg.report_from, .reporter_org = cfg.report_org } };
+	struct report_ctx r = { .opts = { .from = cfg.report_from, .reporter_org = cfg.report_org },
+				.rdap_dir = cfg.rdap_dir };
 	struct gv_abuse_evidence ev = { .first_seen = time(NULL), .score = 0 };
 	uint64_t v;
 	int c, rc = 0;
@@ -392,6 +443,7 @@ static int cmd_report(int argc, char **argv, const char *config)
 	while (rc == 0 && (c = getopt_long(argc, argv, "r:c:f:o:O:d:b:t:s:S:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': rdap = optarg; break;
+		case 'R': r.rdap_dir = optarg; break;
 		case 'c': contact = optarg; break;
 		case 'f': r.opts.from = optarg; break;
 		case 'o': r.opts.reporter_org = optarg; break;
@@ -410,10 +462,13 @@ static int cmd_report(int argc, char **argv, const char *config)
 			break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
-				"usage: geneva domains report [--rdap FILE | --abuse-contact ADDR]\n"
+				"usage: geneva domains report [--rdap-dir DIR] [--rdap FILE | --abuse-contact ADDR]\n"
 				"  [--from ADDR] [--org NAME] [--out-dir DIR]\n"
 				"  (--domain D --brand B [--technique T] [--score N] [--first-seen T] | INPUT...)\n"
-				"INPUT: `geneva domains watch --json` output.\n");
+				"INPUT: `geneva domains watch --json` output.\n"
+				"--rdap-dir: each lookalike's registrar from its saved answer\n"
+				"(DIR/<registrable domain>.json; domains.rdap_dir); the others\n"
+				"go to --rdap's or --abuse-contact's address.\n");
 			rc = c == 'h' ? 0 : 2;
 			gv_domains_config_free(&storage);
 			return rc;

@@ -14,7 +14,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT INT TERM
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 fail() { n=$((n + 1)); echo "not ok $n - $*"; exit 1; }
-echo "1..9"
+echo "1..10"
 
 # 1. clean feed: exit 0, nothing printed
 printf 'example.org\nwikipedia.org\n' > "$T/clean.txt"
@@ -161,3 +161,36 @@ rc=0
 	> /dev/null 2> "$T/err" || rc=$?
 [ "$rc" = 2 ] && grep -q 'not a folder' "$T/err" || fail "--rdap-dir missing folder: exit $rc"
 ok "--rdap-dir: the brand's own registration is not reported, impostors are"
+
+# 10. report --rdap-dir: each lookalike to its own registrar's abuse
+# address; one without an answer is an error for that one only, or goes to
+# --abuse-contact
+mkdir "$T/rdap2" "$T/rep2" "$T/rep3"
+abuse() { # DOMAIN ADDRESS
+	cat > "$T/rdap2/$1.json" <<EOF
+{"objectClassName":"domain","ldhName":"$1","entities":[{"objectClassName":"entity",
+"roles":["registrar"],"vcardArray":["vcard",[["version",{},"text","4.0"],["fn",{},"text","R"]]],
+"entities":[{"objectClassName":"entity","roles":["abuse"],
+"vcardArray":["vcard",[["version",{},"text","4.0"],["email",{},"text","$2"]]]}]}]}
+EOF
+}
+abuse paypa1.com abuse@registrar-a.example
+abuse micros0ft-support.com abuse@registrar-b.example
+printf 'paypa1.com\nlogin.micros0ft-support.com\ng00gle.com\n' |
+	"$GENEVA" domains watch --json --brands "$BRANDS" 2>/dev/null > "$T/three.jsonl" || true
+[ "$(wc -l < "$T/three.jsonl")" = 3 ] || fail "report --rdap-dir: input $(cat "$T/three.jsonl")"
+rc=0
+"$GENEVA" domains report --rdap-dir "$T/rdap2" --from abuse-desk@example.org \
+	--out-dir "$T/rep2" "$T/three.jsonl" 2> "$T/err" || rc=$?
+[ "$rc" = 2 ] && grep -q 'g00gle.com: no abuse contact' "$T/err" ||
+	fail "report --rdap-dir without a fallback: exit $rc: $(cat "$T/err")"
+grep -q '^To: abuse@registrar-a.example' "$T/rep2/paypa1.com.eml" &&
+	grep -q '^To: abuse@registrar-b.example' "$T/rep2/login.micros0ft-support.com.eml" &&
+	[ ! -e "$T/rep2/g00gle.com.eml" ] || fail "report --rdap-dir: $(ls "$T/rep2")"
+"$GENEVA" domains report --rdap-dir "$T/rdap2" --abuse-contact abuse@fallback.example \
+	--from abuse-desk@example.org --out-dir "$T/rep3" "$T/three.jsonl" 2> "$T/err" ||
+	fail "report --rdap-dir with a fallback: $(cat "$T/err")"
+grep -q '^To: abuse@fallback.example' "$T/rep3/g00gle.com.eml" &&
+	grep -q '^To: abuse@registrar-a.example' "$T/rep3/paypa1.com.eml" ||
+	fail "report --rdap-dir fallback: $(ls "$T/rep3")"
+ok "report --rdap-dir: one registrar per lookalike, a missing contact fails that one only"
