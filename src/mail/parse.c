@@ -57,27 +57,39 @@ void gv_mail_add_anomaly(struct gv_pool *pool, struct gv_mail_message *msg,
 	a->detail = gv_pstrdup(pool, detail);
 }
 
-static const char *warn_code(GMimeParserWarning w)
+/* GMime's parser warnings: the anomaly id and what it means, for the
+ * finding's detail. */
+static const char *warn_code(GMimeParserWarning w, const char **text_r)
 {
 	switch (w) {
-	case GMIME_WARN_DUPLICATED_HEADER: return "header.duplicated";
-	case GMIME_WARN_DUPLICATED_PARAMETER: return "header.duplicated_param";
-	case GMIME_WARN_UNENCODED_8BIT_HEADER: return "header.8bit";
-	case GMIME_WARN_INVALID_CONTENT_TYPE: return "mime.bad_content_type";
-	case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE: return "header.bad_rfc2047";
-	case GMIME_WARN_INVALID_PARAMETER: return "header.bad_param";
-	case GMIME_WARN_MALFORMED_MULTIPART: return "mime.empty_multipart";
-	case GMIME_WARN_TRUNCATED_MESSAGE: return "mime.truncated";
-	case GMIME_WARN_MALFORMED_MESSAGE: return "mime.malformed";
-	case GMIME_WARN_INVALID_ADDRESS_LIST: return "header.bad_address";
-	case GMIME_CRIT_INVALID_HEADER_NAME: return "header.bad_name";
-	case GMIME_CRIT_CONFLICTING_HEADER: return "header.conflicting";
-	case GMIME_CRIT_CONFLICTING_PARAMETER: return "header.conflicting_param";
-	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: return "mime.no_boundary";
-	case GMIME_CRIT_NESTING_OVERFLOW: return "limit.depth";
-	case GMIME_WARN_PART_WITHOUT_CONTENT: return "mime.part_without_content";
-	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: return "mime.empty_part";
+#define W(code, id, text) \
+	case code: *text_r = text; return id;
+	W(GMIME_WARN_DUPLICATED_HEADER, "header.duplicated", "a header given twice")
+	W(GMIME_WARN_DUPLICATED_PARAMETER, "header.duplicated_param",
+	  "a header parameter given twice")
+	W(GMIME_WARN_UNENCODED_8BIT_HEADER, "header.8bit", "unencoded 8-bit bytes in a header")
+	W(GMIME_WARN_INVALID_CONTENT_TYPE, "mime.bad_content_type", "an invalid Content-Type")
+	W(GMIME_WARN_INVALID_RFC2047_HEADER_VALUE, "header.bad_rfc2047",
+	  "an invalid encoded word")
+	W(GMIME_WARN_INVALID_PARAMETER, "header.bad_param", "an invalid header parameter")
+	W(GMIME_WARN_MALFORMED_MULTIPART, "mime.empty_multipart", "a multipart without parts")
+	W(GMIME_WARN_TRUNCATED_MESSAGE, "mime.truncated",
+	  "the message ends before its MIME structure does")
+	W(GMIME_WARN_MALFORMED_MESSAGE, "mime.malformed", "a malformed message")
+	W(GMIME_WARN_INVALID_ADDRESS_LIST, "header.bad_address", "an invalid address list")
+	W(GMIME_CRIT_INVALID_HEADER_NAME, "header.bad_name", "an invalid header name")
+	W(GMIME_CRIT_CONFLICTING_HEADER, "header.conflicting", "conflicting headers")
+	W(GMIME_CRIT_CONFLICTING_PARAMETER, "header.conflicting_param",
+	  "conflicting header parameters")
+	W(GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY, "mime.no_boundary",
+	  "a multipart without a boundary")
+	W(GMIME_CRIT_NESTING_OVERFLOW, "limit.depth", "MIME nesting over the limit")
+	W(GMIME_WARN_PART_WITHOUT_CONTENT, "mime.part_without_content", "a part without content")
+	W(GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT, "mime.empty_part",
+	  "a part without headers or content")
+#undef W
 	}
+	*text_r = "a MIME parser warning";
 	return "mime.other";
 }
 
@@ -85,14 +97,18 @@ static void on_warning(gint64 offset, GMimeParserWarning code,
 		       const gchar *item, gpointer user_data)
 {
 	struct walk *w = user_data;
-	char clean[96];
+	char clean[96], at[40] = "";
 	size_t i = 0;
 	/* The item is attacker text: keep it short and printable. */
 	for (; item && item[i] && i < sizeof(clean) - 1; i++)
 		clean[i] = (item[i] >= 0x20 && item[i] < 0x7f) ? item[i] : '?';
 	clean[i] = '\0';
-	gv_mail_add_anomaly(w->pool, w->msg, warn_code(code), "",
-			    "offset %lld%s%s", (long long)offset,
+	/* GMime gives -1 when it does not know where */
+	if (offset >= 0)
+		snprintf(at, sizeof(at), " at byte %lld", (long long)offset);
+	const char *text;
+	const char *id = warn_code(code, &text);
+	gv_mail_add_anomaly(w->pool, w->msg, id, "", "%s%s%s%s", text, at,
 			    i ? ": " : "", clean);
 }
 
