@@ -59,39 +59,33 @@ void gv_mail_add_anomaly(struct gv_pool *pool, struct gv_mail_message *msg,
 
 /* GMime's parser warnings: the anomaly id and what it means, for the
  * finding's detail. */
-static const char *warn_code(GMimeParserWarning w, const char **text_r)
-{
-	switch (w) {
-#define W(code, id, text) \
-	case code: *text_r = text; return id;
-	W(GMIME_WARN_DUPLICATED_HEADER, "header.duplicated", "a header given twice")
-	W(GMIME_WARN_DUPLICATED_PARAMETER, "header.duplicated_param",
-	  "a header parameter given twice")
-	W(GMIME_WARN_UNENCODED_8BIT_HEADER, "header.8bit", "unencoded 8-bit bytes in a header")
-	W(GMIME_WARN_INVALID_CONTENT_TYPE, "mime.bad_content_type", "an invalid Content-Type")
-	W(GMIME_WARN_INVALID_RFC2047_HEADER_VALUE, "header.bad_rfc2047",
-	  "an invalid encoded word")
-	W(GMIME_WARN_INVALID_PARAMETER, "header.bad_param", "an invalid header parameter")
-	W(GMIME_WARN_MALFORMED_MULTIPART, "mime.empty_multipart", "a multipart without parts")
-	W(GMIME_WARN_TRUNCATED_MESSAGE, "mime.truncated",
-	  "the message ends before its MIME structure does")
-	W(GMIME_WARN_MALFORMED_MESSAGE, "mime.malformed", "a malformed message")
-	W(GMIME_WARN_INVALID_ADDRESS_LIST, "header.bad_address", "an invalid address list")
-	W(GMIME_CRIT_INVALID_HEADER_NAME, "header.bad_name", "an invalid header name")
-	W(GMIME_CRIT_CONFLICTING_HEADER, "header.conflicting", "conflicting headers")
-	W(GMIME_CRIT_CONFLICTING_PARAMETER, "header.conflicting_param",
-	  "conflicting header parameters")
-	W(GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY, "mime.no_boundary",
-	  "a multipart without a boundary")
-	W(GMIME_CRIT_NESTING_OVERFLOW, "limit.depth", "MIME nesting over the limit")
-	W(GMIME_WARN_PART_WITHOUT_CONTENT, "mime.part_without_content", "a part without content")
-	W(GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT, "mime.empty_part",
-	  "a part without headers or content")
-#undef W
-	}
-	*text_r = "a MIME parser warning";
-	return "mime.other";
-}
+static const struct {
+	GMimeParserWarning code;
+	const char *id, *text;
+} warnings[] = {
+	{ GMIME_WARN_DUPLICATED_HEADER, "header.duplicated", "a header given twice" },
+	{ GMIME_WARN_DUPLICATED_PARAMETER, "header.duplicated_param",
+	  "a header parameter given twice" },
+	{ GMIME_WARN_UNENCODED_8BIT_HEADER, "header.8bit", "unencoded 8-bit bytes in a header" },
+	{ GMIME_WARN_INVALID_CONTENT_TYPE, "mime.bad_content_type", "an invalid Content-Type" },
+	{ GMIME_WARN_INVALID_RFC2047_HEADER_VALUE, "header.bad_rfc2047", "an invalid encoded word" },
+	{ GMIME_WARN_INVALID_PARAMETER, "header.bad_param", "an invalid header parameter" },
+	{ GMIME_WARN_MALFORMED_MULTIPART, "mime.empty_multipart", "a multipart without parts" },
+	{ GMIME_WARN_TRUNCATED_MESSAGE, "mime.truncated",
+	  "the message ends before its MIME structure does" },
+	{ GMIME_WARN_MALFORMED_MESSAGE, "mime.malformed", "a malformed message" },
+	{ GMIME_WARN_INVALID_ADDRESS_LIST, "header.bad_address", "an invalid address list" },
+	{ GMIME_CRIT_INVALID_HEADER_NAME, "header.bad_name", "an invalid header name" },
+	{ GMIME_CRIT_CONFLICTING_HEADER, "header.conflicting", "conflicting headers" },
+	{ GMIME_CRIT_CONFLICTING_PARAMETER, "header.conflicting_param",
+	  "conflicting header parameters" },
+	{ GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY, "mime.no_boundary",
+	  "a multipart without a boundary" },
+	{ GMIME_CRIT_NESTING_OVERFLOW, "limit.depth", "MIME nesting over the limit" },
+	{ GMIME_WARN_PART_WITHOUT_CONTENT, "mime.part_without_content", "a part without content" },
+	{ GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT, "mime.empty_part",
+	  "a part without headers or content" },
+};
 
 static void on_warning(gint64 offset, GMimeParserWarning code,
 		       const gchar *item, gpointer user_data)
@@ -106,8 +100,12 @@ static void on_warning(gint64 offset, GMimeParserWarning code,
 	/* GMime gives -1 when it does not know where */
 	if (offset >= 0)
 		snprintf(at, sizeof(at), " at byte %lld", (long long)offset);
-	const char *text;
-	const char *id = warn_code(code, &text);
+	const char *id = "mime.other", *text = "a MIME parser warning";
+	for (size_t k = 0; k < GV_ARRAY_LEN(warnings); k++)
+		if (warnings[k].code == code) {
+			id = warnings[k].id;
+			text = warnings[k].text;
+		}
 	gv_mail_add_anomaly(w->pool, w->msg, id, "", "%s%s%s%s", text, at,
 			    i ? ": " : "", clean);
 }

@@ -150,6 +150,26 @@ static void test_limit_message_bytes(void **state)
 	gv_pool_free(&pool);
 }
 
+/* A parser warning's detail says what it means, and a position only when
+ * GMime knows one (it passes -1 otherwise). */
+static void test_warning_detail(void **state)
+{
+	(void)state;
+	struct gv_pool *pool = gv_pool_new(4096);
+	struct gv_mail_message *m = parse(pool,
+		"From: a@example.org\r\nSubject: cut\r\n"
+		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+		"--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n", NULL);
+	const char *detail = NULL;
+	for (size_t i = 0; i < m->n_anomalies; i++)
+		if (strcmp(m->anomalies[i].code, "mime.truncated") == 0)
+			detail = m->anomalies[i].detail;
+	assert_non_null(detail);
+	assert_non_null(strstr(detail, "the message ends before its MIME structure does"));
+	assert_null(strstr(detail, "-1"));
+	gv_pool_free(&pool);
+}
+
 static void test_limit_header_bytes_and_count(void **state)
 {
 	(void)state;
@@ -284,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_anomalies),
 		cmocka_unit_test(test_limit_message_bytes),
 		cmocka_unit_test(test_limit_header_bytes_and_count),
+		cmocka_unit_test(test_warning_detail),
 		cmocka_unit_test(test_limit_parts),
 		cmocka_unit_test(test_limit_depth),
 		cmocka_unit_test(test_limit_decoded_and_text_bytes),
